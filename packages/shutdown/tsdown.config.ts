@@ -1,0 +1,11 @@
+import { defineConfig } from 'tsdown'
+
+export default defineConfig({
+  entry: ['src/index.ts', 'src/express.ts', 'src/fastify.ts'],
+  format: ['esm', 'cjs'],
+  dts: true,
+  fixedExtension: true,
+  target: 'node20',
+  publint: true,
+  attw: { profile: 'node16', level: 'error' },
+})
