@@ -23,6 +23,7 @@ export const DEFAULTS = Object.freeze({
   port: 3000,
   host: '0.0.0.0',
   redisUrl: 'redis://127.0.0.1:6379',
+  redisMasterName: 'mymaster',
   sessionStore: 'auto',
   sessionTtlSeconds: 86_400,
   sessionPrefix: 'sess:',
@@ -110,8 +111,12 @@ export function loadConfig(env) {
   }
 
   const redisUrl = url('REDIS_URL', ['redis:', 'rediss:']) ?? DEFAULTS.redisUrl
-  if (production && !given('REDIS_URL')) {
-    problems.push('REDIS_URL is required when NODE_ENV=production (got nothing)')
+  const redisSentinels = given('REDIS_SENTINELS') ? sentinels(env.REDIS_SENTINELS) : undefined
+  if (given('REDIS_SENTINELS') && given('REDIS_URL')) {
+    problems.push('REDIS_URL and REDIS_SENTINELS must not both be set: pick one (got both)')
+  }
+  if (production && !given('REDIS_URL') && !given('REDIS_SENTINELS')) {
+    problems.push('REDIS_URL or REDIS_SENTINELS is required when NODE_ENV=production (got neither)')
   }
 
   let sessionSecret = DEMO_SESSION_SECRET
@@ -124,6 +129,18 @@ export function loadConfig(env) {
     }
   } else if (production) {
     problems.push('SESSION_SECRET is required when NODE_ENV=production (got nothing)')
+  }
+
+  function sentinels(raw) {
+    const list = raw.split(',').map((entry) => entry.trim())
+    const parsed = list.map((entry) => /^([^:\s]+):(\d{1,5})$/.exec(entry))
+    if (parsed.some((match) => match === null || Number(match[2]) > 65_535)) {
+      problems.push(
+        `REDIS_SENTINELS must be a comma-separated list of host:port (got ${JSON.stringify(raw)})`,
+      )
+      return undefined
+    }
+    return parsed.map((match) => ({ host: match[1], port: Number(match[2]) }))
   }
 
   const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:'])
@@ -147,6 +164,9 @@ export function loadConfig(env) {
     instanceId: given('INSTANCE_ID') ? env.INSTANCE_ID : undefined,
     version: given('APP_VERSION') ? env.APP_VERSION : '0.0.0-dev',
     redisUrl,
+    redisSentinels,
+    redisMasterName: given('REDIS_MASTER_NAME') ? env.REDIS_MASTER_NAME : DEFAULTS.redisMasterName,
+    redisPassword: given('REDIS_PASSWORD') ? env.REDIS_PASSWORD : undefined,
     sessionStore,
     sessionSecret,
     sessionSecretIsDemo: sessionSecret === DEMO_SESSION_SECRET,
