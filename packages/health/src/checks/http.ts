@@ -1,0 +1,88 @@
+import { InvalidOptionError, shown } from '../errors.js'
+import { milliseconds } from '../options.js'
+import type { HealthCheck } from '../options.js'
+import { redact } from '../redact.js'
+
+/** Options of `httpCheck()`. */
+export interface HttpCheckOptions {
+  /**
+   * The request's own deadline, in milliseconds; the check's signal still
+   * aborts it earlier if the health timeout is shorter.
+   * @default 2000
+   */
+  timeoutMs?: number
+  /**
+   * Decides from the body (text) whether a 2xx answer passes.
+   * @default undefined (any 2xx passes, the body is not read)
+   */
+  expect?: (body: string) => boolean
+  /**
+   * Extra request headers, e.g. `{ authorization: 'Bearer …' }`; never shown in errors.
+   * @default {}
+   */
+  headers?: Record<string, string>
+}
+
+/** Defaults of `httpCheck()` options. */
+export const HTTP_CHECK_DEFAULTS: { readonly timeoutMs: 2000 } = Object.freeze({ timeoutMs: 2000 })
+
+/**
+ * Checks an upstream over HTTP with a `GET`: passes on 2xx (and `expect`),
+ * fails on anything else, a network error or its own timeout. Credentials in
+ * the URL are sent as a Basic `Authorization` header (fetch refuses them in
+ * the URL) and left out of every error message.
+ *
+ * @param url - absolute http(s) URL of the upstream's health endpoint
+ */
+export function httpCheck(url: string | URL, options: HttpCheckOptions = {}): HealthCheck {
+  let target: URL
+  try {
+    target = new URL(url)
+  } catch {
+    throw new InvalidOptionError(
+      'url',
+      'must be an absolute http(s) URL',
+      redact(shown(String(url))),
+    )
+  }
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+    throw new InvalidOptionError('url', 'must be an absolute http(s) URL', shown(target.protocol))
+  }
+  const timeoutMs = milliseconds('timeoutMs', options.timeoutMs ?? HTTP_CHECK_DEFAULTS.timeoutMs, 1)
+  const { expect } = options
+  if (expect !== undefined && typeof expect !== 'function') {
+    throw new InvalidOptionError('expect', 'must be a function (body) => boolean', shown(expect))
+  }
+  const headers = new Headers(options.headers)
+  if (target.username !== '' || target.password !== '') {
+    const user = decodeURIComponent(target.username)
+    const credentials = `${user}:${decodeURIComponent(target.password)}`
+    headers.set('authorization', `Basic ${Buffer.from(credentials).toString('base64')}`)
+    target.username = ''
+    target.password = ''
+  }
+  const shownUrl = target.href
+
+  return async (signal) => {
+    const own = AbortSignal.timeout(timeoutMs)
+    let response: Response
+    try {
+      response = await fetch(target, { headers, signal: AbortSignal.any([signal, own]) })
+    } catch (error) {
+      if (own.aborted && !signal.aborted)
+        throw new Error(`GET ${shownUrl} timed out after ${timeoutMs} ms`)
+      throw new Error(`GET ${shownUrl} failed`, { cause: error })
+    }
+    if (response.status < 200 || response.status > 299) {
+      await response.body?.cancel()
+      throw new Error(`GET ${shownUrl} answered ${response.status}`)
+    }
+    if (expect === undefined) {
+      await response.body?.cancel()
+      return { statusCode: response.status }
+    }
+    if (!expect(await response.text()))
+      throw new Error(`GET ${shownUrl} answered ${response.status} with an unexpected body`)
+    return { statusCode: response.status }
+  }
+}

@@ -1,0 +1,26 @@
+import type { RequestHandler } from 'express'
+import type { Health } from './health.js'
+
+/**
+ * Express middleware serving the probes of `health` at its `paths` for GET
+ * and HEAD; every other request passes through. Query strings are ignored.
+ *
+ * @example
+ * ```ts
+ * const health = createHealth({ checks: { redis: redisCheck(redis) } })
+ * app.use(healthRouter(health))
+ * ```
+ */
+export function healthRouter(health: Health): RequestHandler {
+  return (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next()
+    const probe = health.routes.get(req.path)
+    if (probe === undefined) return next()
+    health
+      .answer(probe, { accept: req.headers.accept, authorization: req.headers.authorization })
+      .then((out) => {
+        // res.end rather than res.send: no ETag, so no 304 can hide a state change.
+        res.status(out.statusCode).set(out.headers).end(out.body)
+      }, next)
+  }
+}

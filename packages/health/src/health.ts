@@ -1,0 +1,303 @@
+import { bearerMatcher } from './bearer.js'
+import { CheckRunner } from './check-runner.js'
+import { resolveOptions, type HealthOptions, type Probe } from './options.js'
+import {
+  answer,
+  IETF_STATUS,
+  ietfChecks,
+  publicChecks,
+  wantsIetf,
+  type ProbeAnswer,
+  type ProbeRequest,
+} from './probe-answers.js'
+import { overallStatus, type CheckResult, type HealthReport } from './report.js'
+
+/** A health service: runs the checks and answers the probes; one per process is typical, each fully independent. */
+export interface Health {
+  /**
+   * Runs every check in parallel, or shares the run in flight, or reuses the
+   * last result for `cacheMs` (interval mode: the last background result).
+   * Never rejects.
+   */
+  check(): Promise<HealthReport>
+  /**
+   * The complete answer to one probe: status code, headers (always
+   * `Cache-Control: no-store`) and body. Adapters write it out unchanged.
+   */
+  answer(probe: Probe, request?: ProbeRequest): Promise<ProbeAnswer>
+  /** The probes served, by path (`/health/detailed` only when `exposeDetails`). */
+  readonly routes: ReadonlyMap<string, Probe>
+  /**
+   * Flips `/ready` to 503 for good (e.g. on SIGTERM, so load balancers stop
+   * sending traffic); `/live` and `/health` are unaffected. The first reason wins.
+   */
+  markNotReady(reason: string): void
+  /** Marks startup done: `/startup` and `/ready` stop answering 503 `starting` (`startup: 'manual'`). */
+  markStarted(): void
+  /** Whether `/ready` can answer 200: started and not marked not ready (checks aside). */
+  readonly accepting: boolean
+  /** Stops interval mode and releases the checkers' resources. Idempotent. */
+  close(): void
+}
+
+const MB = 1024 * 1024
+const inMB = (bytes: number): number => Math.round((bytes / MB) * 10) / 10
+
+/**
+ * Creates a health service from named checks.
+ *
+ * @example
+ * ```ts
+ * const health = createHealth({
+ *   checks: {
+ *     redis: redisCheck(redis),
+ *     payments: { check: httpCheck('http://payments:3000/health'), critical: false },
+ *   },
+ *   timeoutMs: 2000,
+ *   cacheMs: 1000,
+ * })
+ * app.use(healthRouter(health)) // or: await app.register(healthPlugin, { health })
+ * ```
+ * @throws InvalidOptionError when an option is missing or out of range.
+ */
+export function createHealth(options: HealthOptions = {}): Health {
+  const resolved = resolveOptions(options)
+  const { cacheMs, intervalMs, logger } = resolved
+  const runners = resolved.checks.map((check) => ({
+    name: check.name,
+    runner: new CheckRunner(check),
+  }))
+  const authorized =
+    resolved.detailsToken === undefined ? () => true : bearerMatcher(resolved.detailsToken)
+
+  let started = resolved.startup === 'immediate'
+  let notReadyReason: string | undefined
+  let last: { report: HealthReport; at: number } | undefined
+  let inFlight: Promise<HealthReport> | undefined
+  let timer: NodeJS.Timeout | undefined
+  let closed = false
+
+  const log = (level: 'info' | 'warn', details: object, message: string): void => {
+    try {
+      logger[level](details, message)
+    } catch {
+      // A broken logger must not break probes.
+    }
+  }
+
+  const logChanges = (checks: Record<string, CheckResult>): void => {
+    for (const [name, result] of Object.entries(checks)) {
+      const before = last?.report.checks[name]?.status
+      if (result.status === before) continue
+      if (result.status === 'fail') {
+        log(
+          'warn',
+          { check: name, critical: result.critical, error: result.error },
+          `health check ${name} failed`,
+        )
+      } else if (before === 'fail') {
+        log('info', { check: name }, `health check ${name} recovered`)
+      }
+    }
+  }
+
+  const runAll = async (): Promise<HealthReport> => {
+    const results = await Promise.all(runners.map(({ runner }) => runner.run()))
+    const checks: Record<string, CheckResult> = {}
+    runners.forEach(({ name }, i) => {
+      checks[name] = results[i] as CheckResult
+    })
+    return { status: overallStatus(checks), timestamp: new Date().toISOString(), checks }
+  }
+
+  const startRun = (): Promise<HealthReport> => {
+    inFlight ??= runAll()
+      .then((report) => {
+        logChanges(report.checks)
+        last = { report, at: performance.now() }
+        return report
+      })
+      .finally(() => {
+        inFlight = undefined
+      })
+    return inFlight
+  }
+
+  const tick = (): void => {
+    void startRun().finally(() => {
+      if (!closed) timer = setTimeout(tick, intervalMs).unref()
+    })
+  }
+  if (intervalMs > 0) tick()
+
+  const check = (): Promise<HealthReport> => {
+    if (last !== undefined && (intervalMs > 0 || performance.now() - last.at < cacheMs)) {
+      return Promise.resolve(last.report)
+    }
+    return inFlight ?? startRun()
+  }
+
+  const readiness = async (ietf: boolean): Promise<ProbeAnswer> => {
+    const reason = notReadyReason ?? (started ? undefined : 'starting')
+    if (reason !== undefined) {
+      return answer(
+        503,
+        ietf ? { status: 'fail', output: reason } : { status: 'not_ready', reason },
+        ietf,
+      )
+    }
+    const report = await check()
+    if (report.status !== 'unhealthy')
+      return answer(200, ietf ? { status: 'pass' } : { status: 'ready' }, ietf)
+    const failing = 'critical checks failing'
+    return answer(
+      503,
+      ietf
+        ? { status: 'fail', output: failing, checks: ietfChecks(report, false, true) }
+        : { status: 'not_ready', reason: failing, checks: publicChecks(report, true) },
+      ietf,
+    )
+  }
+
+  const overview = async (ietf: boolean): Promise<ProbeAnswer> => {
+    const report = await check()
+    const statusCode = report.status === 'unhealthy' ? 503 : 200
+    if (ietf) {
+      return answer(
+        statusCode,
+        { status: IETF_STATUS[report.status], checks: ietfChecks(report, false, false) },
+        ietf,
+      )
+    }
+    return answer(
+      statusCode,
+      {
+        status: report.status,
+        timestamp: report.timestamp,
+        uptime: Math.floor(process.uptime()),
+        checks: publicChecks(report, false),
+      },
+      ietf,
+    )
+  }
+
+  const details = async (
+    ietf: boolean,
+    authorization: string | undefined,
+  ): Promise<ProbeAnswer> => {
+    if (!resolved.exposeDetails) {
+      return answer(
+        404,
+        { error: { code: 'UPTIMEKIT_HEALTH_DETAILS_DISABLED', message: 'details are disabled' } },
+        false,
+      )
+    }
+    if (!authorized(authorization)) {
+      const denied = answer(
+        401,
+        {
+          error: {
+            code: 'UPTIMEKIT_HEALTH_UNAUTHORIZED',
+            message: 'a valid bearer token is required',
+          },
+        },
+        false,
+      )
+      return {
+        ...denied,
+        headers: { ...denied.headers, 'www-authenticate': 'Bearer realm="health"' },
+      }
+    }
+    const report = await check()
+    const statusCode = report.status === 'unhealthy' ? 503 : 200
+    if (ietf) {
+      return answer(
+        statusCode,
+        {
+          status: IETF_STATUS[report.status],
+          version: resolved.version,
+          checks: ietfChecks(report, true, false),
+        },
+        ietf,
+      )
+    }
+    const memory = process.memoryUsage()
+    return answer(
+      statusCode,
+      {
+        status: report.status,
+        timestamp: report.timestamp,
+        uptime: Math.floor(process.uptime()),
+        version: resolved.version,
+        environment: resolved.environment,
+        memory: {
+          heapUsedMB: inMB(memory.heapUsed),
+          heapTotalMB: inMB(memory.heapTotal),
+          rssMB: inMB(memory.rss),
+        },
+        checks: report.checks,
+      },
+      ietf,
+    )
+  }
+
+  const LIVE = [
+    answer(200, { status: 'ok' }, false),
+    answer(200, { status: 'pass' }, true),
+  ] as const
+  const routes = new Map<string, Probe>()
+  for (const [probe, path] of Object.entries(resolved.paths) as [Probe, string][]) {
+    if (probe !== 'detailed' || resolved.exposeDetails) routes.set(path, probe)
+  }
+
+  return {
+    check,
+    routes,
+    answer(probe, request = {}) {
+      const ietf = wantsIetf(request.accept)
+      switch (probe) {
+        case 'live':
+          return Promise.resolve(LIVE[ietf ? 1 : 0])
+        case 'startup':
+          return Promise.resolve(
+            started
+              ? answer(200, ietf ? { status: 'pass' } : { status: 'started' }, ietf)
+              : answer(
+                  503,
+                  ietf ? { status: 'fail', output: 'starting' } : { status: 'starting' },
+                  ietf,
+                ),
+          )
+        case 'ready':
+          return readiness(ietf)
+        case 'health':
+          return overview(ietf)
+        case 'detailed':
+          return details(ietf, request.authorization)
+      }
+    },
+    markNotReady(reason) {
+      if (notReadyReason !== undefined) return
+      notReadyReason = typeof reason === 'string' && reason !== '' ? reason : 'not ready'
+      log('info', { reason: notReadyReason }, 'readiness flipped to not ready')
+    },
+    markStarted() {
+      started = true
+    },
+    get accepting() {
+      return started && notReadyReason === undefined
+    },
+    close() {
+      if (closed) return
+      closed = true
+      clearTimeout(timer)
+      for (const { name, check: fn } of resolved.checks) {
+        try {
+          fn.close?.()
+        } catch (error) {
+          logger.error({ check: name, error: String(error) }, `closing health check ${name} failed`)
+        }
+      }
+    },
+  }
+}

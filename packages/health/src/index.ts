@@ -1,0 +1,36 @@
+export { createHealth } from './health.js'
+export type { Health } from './health.js'
+export { DEFAULTS } from './options.js'
+export type {
+  HealthOptions,
+  HealthCheck,
+  HealthCheckEntry,
+  HealthLogger,
+  Probe,
+} from './options.js'
+export type { HealthReport, CheckResult, HealthStatus } from './report.js'
+export type { ProbeAnswer, ProbeRequest } from './probe-answers.js'
+export {
+  InvalidOptionError,
+  CheckTimeoutError,
+  isInvalidOptionError,
+  isCheckTimeoutError,
+} from './errors.js'
+export { redisCheck } from './checks/redis.js'
+export type { RedisLikeClient } from './checks/redis.js'
+export { mongooseCheck } from './checks/mongoose.js'
+export type { MongooseLikeConnection } from './checks/mongoose.js'
+export { mongoCheck } from './checks/mongo.js'
+export type { MongoLikeClient } from './checks/mongo.js'
+export { pgCheck } from './checks/pg.js'
+export type { PgLikeClient } from './checks/pg.js'
+export { mysqlCheck } from './checks/mysql.js'
+export type { MysqlLikeClient } from './checks/mysql.js'
+export { httpCheck, HTTP_CHECK_DEFAULTS } from './checks/http.js'
+export type { HttpCheckOptions } from './checks/http.js'
+export { heapCheck, HEAP_CHECK_DEFAULTS } from './checks/heap.js'
+export type { HeapCheckOptions } from './checks/heap.js'
+export { diskCheck, DISK_CHECK_DEFAULTS } from './checks/disk.js'
+export type { DiskCheckOptions } from './checks/disk.js'
+export { eventLoopCheck, EVENT_LOOP_CHECK_DEFAULTS } from './checks/event-loop.js'
+export type { EventLoopCheckOptions } from './checks/event-loop.js'
