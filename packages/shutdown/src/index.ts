@@ -1,0 +1,12 @@
+export { createShutdown } from './shutdown.js'
+export type { Shutdown, ShutdownOutcome } from './shutdown.js'
+export { DEFAULTS } from './options.js'
+export type { CloseHookOptions, Readiness, ShutdownLogger, ShutdownOptions } from './options.js'
+export type { CloseHook, HookResult } from './close-hooks.js'
+export {
+  HookTimeoutError,
+  InvalidOptionError,
+  ShutdownDisposedError,
+  isHookTimeoutError,
+  isInvalidOptionError,
+} from './errors.js'
