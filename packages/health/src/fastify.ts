@@ -35,7 +35,8 @@ function serveProbes(app: FastifyInstance, options: HealthPluginOptions): Promis
           accept: req.headers.accept,
           authorization: req.headers.authorization,
         })
-        return reply.code(out.statusCode).headers(out.headers).send(out.body)
+        // A Buffer, because Fastify appends a charset to string bodies and the IETF type has none.
+        return reply.code(out.statusCode).headers(out.headers).send(Buffer.from(out.body))
       },
     })
   }

@@ -49,7 +49,8 @@ export function errorText(err: unknown): string {
   let current: unknown = err
   for (let depth = 0; depth < 4 && current !== undefined && current !== null; depth++) {
     const text = messageOf(current)
-    if (!parts.includes(text)) parts.push(text)
+    // Wrappers often repeat their cause's message already.
+    if (!parts.some((part) => part.includes(text))) parts.push(text)
     current = current instanceof Error ? current.cause : undefined
   }
   return redact(parts.join(': '))

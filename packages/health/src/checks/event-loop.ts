@@ -64,8 +64,14 @@ export function eventLoopCheck(options: EventLoopCheckOptions = {}): HealthCheck
       histogram.enable()
     }
     const samples = histogram.count
+    // The histogram records whole timer intervals; the delay is what exceeds the resolution.
     const delayMs =
-      samples === 0 ? 0 : Math.round((histogram.percentile(percentile) / NS_PER_MS) * 10) / 10
+      samples === 0
+        ? 0
+        : Math.max(
+            0,
+            Math.round((histogram.percentile(percentile) / NS_PER_MS - resolutionMs) * 10) / 10,
+          )
     histogram.reset()
     if (delayMs > maxDelayMs) {
       throw new Error(`event-loop delay p${percentile} is ${delayMs} ms (max ${maxDelayMs} ms)`)

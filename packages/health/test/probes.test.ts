@@ -1,0 +1,348 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import pg from 'pg'
+import { createHealth } from '../src/health.js'
+import { httpCheck } from '../src/checks/http.js'
+import { pgCheck } from '../src/checks/pg.js'
+import type { HealthLogger } from '../src/options.js'
+import { closedPort } from '../../../test/support/ports.js'
+import { ADAPTERS } from './servers.js'
+
+const JSON_TYPE = 'application/json; charset=utf-8'
+const IETF = { accept: 'application/health+json' }
+
+function counted(work: (signal: AbortSignal) => Promise<unknown> = async () => {}) {
+  const calls = { count: 0, signals: [] as AbortSignal[] }
+  const check = (signal: AbortSignal) => {
+    calls.count++
+    calls.signals.push(signal)
+    return work(signal)
+  }
+  return { calls, check }
+}
+
+function recordingLogger() {
+  const lines: unknown[] = []
+  const at = (level: string) => (details: object, message: string) =>
+    lines.push({ level, details, message })
+  const logger: HealthLogger = { info: at('info'), warn: at('warn'), error: at('error') }
+  return { lines, logger }
+}
+
+async function get(url: string, init?: RequestInit) {
+  const response = await fetch(url, init)
+  const text = await response.text()
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    body: /json/.test(response.headers.get('content-type') ?? '')
+      ? (JSON.parse(text) as unknown)
+      : undefined,
+  }
+}
+
+async function listen(handler: Parameters<typeof createServer>[1]): Promise<string> {
+  const server: Server = createServer(handler)
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  )
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+describe.each(ADAPTERS)('%s adapter', (_name, start) => {
+  it('serves /live, /ready, /health and /startup with no checks', async () => {
+    const url = await start(createHealth())
+    expect(await get(`${url}/live`)).toMatchObject({ status: 200, body: { status: 'ok' } })
+    expect(await get(`${url}/ready`)).toMatchObject({ status: 200, body: { status: 'ready' } })
+    expect(await get(`${url}/startup`)).toMatchObject({ status: 200, body: { status: 'started' } })
+    expect((await get(`${url}/health`)).body).toEqual({
+      status: 'healthy',
+      timestamp: expect.any(String),
+      uptime: expect.any(Number),
+      checks: {},
+    })
+    expect(await get(`${url}/other`)).toMatchObject({ status: 200, body: { other: true } })
+    expect((await get(`${url}/live`, { method: 'POST' })).status).toBe(404)
+  })
+
+  it('scenario 1: 200 concurrent /health probes run a 50 ms check once, then the cache, then once more', async () => {
+    const { calls, check } = counted(() => new Promise((resolve) => setTimeout(resolve, 50)))
+    const url = await start(createHealth({ checks: { db: check }, cacheMs: 500 }))
+    const storm = await Promise.all(Array.from({ length: 200 }, () => get(`${url}/health`)))
+    expect(storm.map((r) => r.status)).toEqual(Array(200).fill(200))
+    expect(calls.count).toBe(1)
+    await Promise.all(Array.from({ length: 50 }, () => get(`${url}/health`)))
+    expect(calls.count).toBe(1)
+    await new Promise((resolve) => setTimeout(resolve, 550))
+    await Promise.all(Array.from({ length: 50 }, () => get(`${url}/health`)))
+    expect(calls.count).toBe(2)
+  })
+
+  it('scenario 2: a hung check fails /ready at its 300 ms timeout and never piles up executions', async () => {
+    const rejections: unknown[] = []
+    const onRejection = (reason: unknown) => rejections.push(reason)
+    process.on('unhandledRejection', onRejection)
+    onTestFinished(() => {
+      process.off('unhandledRejection', onRejection)
+    })
+    const { calls, check } = counted(() => new Promise(() => {}))
+    const url = await start(createHealth({ checks: { hung: check }, timeoutMs: 300, cacheMs: 0 }))
+    const ready = await get(`${url}/ready`)
+    expect(ready.status).toBe(503)
+    expect(ready.body).toEqual({
+      status: 'not_ready',
+      reason: 'critical checks failing',
+      checks: { hung: { status: 'fail', critical: true, failure: 'timeout' } },
+    })
+    expect(calls.signals[0]?.aborted).toBe(true)
+    for (let wave = 0; wave < 4; wave++) {
+      const answers = await Promise.all(Array.from({ length: 25 }, () => get(`${url}/ready`)))
+      expect(new Set(answers.map((a) => a.status))).toEqual(new Set([503]))
+    }
+    expect(calls.count).toBe(1)
+    expect(rejections).toEqual([])
+  })
+
+  it('scenario 4: a failing non-critical check is degraded (200) and leaves /ready 200', async () => {
+    const url = await start(
+      createHealth({
+        checks: {
+          db: async () => {},
+          payments: { check: () => Promise.reject(new Error('upstream down')), critical: false },
+        },
+      }),
+    )
+    const health = await get(`${url}/health`)
+    expect(health.status).toBe(200)
+    expect(health.body).toEqual({
+      status: 'degraded',
+      timestamp: expect.any(String),
+      uptime: expect.any(Number),
+      checks: {
+        db: { status: 'pass', critical: true },
+        payments: { status: 'fail', critical: false, failure: 'error' },
+      },
+    })
+    expect((await get(`${url}/ready`)).status).toBe(200)
+
+    const ietf = await get(`${url}/health`, { headers: IETF })
+    expect(ietf.status).toBe(200)
+    expect(ietf.headers.get('content-type')).toBe('application/health+json')
+    const time = expect.stringMatching(/^\d{4}-\d\d-\d\dT/)
+    expect(ietf.body).toEqual({
+      status: 'warn',
+      checks: {
+        'db:responseTime': [
+          { status: 'pass', observedValue: expect.any(Number), observedUnit: 'ms', time },
+        ],
+        'payments:responseTime': [
+          {
+            status: 'warn',
+            observedValue: expect.any(Number),
+            observedUnit: 'ms',
+            time,
+            output: 'error',
+          },
+        ],
+      },
+    })
+  })
+
+  it('scenario 4: a failing critical check is unhealthy (503) and IETF "fail"', async () => {
+    const url = await start(
+      createHealth({ checks: { db: () => Promise.reject(new Error('down')) } }),
+    )
+    const plain = await get(`${url}/health`)
+    expect(plain.status).toBe(503)
+    expect(plain.body).toMatchObject({ status: 'unhealthy' })
+    const ietf = await get(`${url}/health`, {
+      headers: { accept: 'text/html, application/health+json;q=0.9' },
+    })
+    expect(ietf.status).toBe(503)
+    expect(ietf.body).toMatchObject({ status: 'fail' })
+    const ready = await get(`${url}/ready`, { headers: IETF })
+    expect(ready.status).toBe(503)
+    expect(ready.body).toEqual({
+      status: 'fail',
+      output: 'critical checks failing',
+      checks: {
+        'db:responseTime': [
+          {
+            status: 'fail',
+            observedValue: expect.any(Number),
+            observedUnit: 'ms',
+            time: expect.any(String),
+            output: 'error',
+          },
+        ],
+      },
+    })
+    expect((await get(`${url}/live`, { headers: IETF })).body).toEqual({ status: 'pass' })
+  })
+
+  it('scenario 4: every probe answer carries Cache-Control: no-store, for GET and HEAD', async () => {
+    const health = createHealth({ checks: { db: async () => {} }, startup: 'manual' })
+    const url = await start(health)
+    for (const path of ['/live', '/ready', '/health', '/health/detailed', '/startup']) {
+      for (const method of ['GET', 'HEAD']) {
+        for (const headers of [{}, IETF]) {
+          const response = await fetch(`${url}${path}`, { method, headers })
+          await response.arrayBuffer()
+          expect([path, method, response.headers.get('cache-control')]).toEqual([
+            path,
+            method,
+            'no-store',
+          ])
+        }
+      }
+    }
+  })
+
+  it('scenario 6: no credential reaches /health/detailed or the logs; 401 without the token', async () => {
+    const dbPort = await closedPort()
+    const dsn = `postgres://app:s3cret@127.0.0.1:${dbPort}/app`
+    const pool = new pg.Pool({ connectionString: dsn, connectionTimeoutMillis: 1000 })
+    onTestFinished(() => pool.end())
+    // What an ORM does: wrap the driver error with the connection string in it.
+    const orm = {
+      query: (sql: string) =>
+        pool.query(sql).catch((error: Error) => {
+          throw new Error(`query failed on ${dsn}: ${error.message}`, { cause: error })
+        }),
+    }
+    const seen: (string | undefined)[] = []
+    const upstream = await listen((req, res) => {
+      seen.push(req.headers.authorization)
+      res.writeHead(500).end('{"error":"Authorization: Bearer s3cret rejected"}')
+    })
+    const { lines, logger } = recordingLogger()
+    const token = 'a-token-of-24-characters'
+    const url = await start(
+      createHealth({
+        checks: {
+          db: pgCheck(orm),
+          payments: { check: httpCheck(upstream.replace('//', '//svc:s3cret@')), critical: false },
+          audit: async () => {
+            throw new Error('POST https://audit failed, headers {"Authorization":"Bearer s3cret"}')
+          },
+        },
+        detailsToken: token,
+        version: '1.2.3',
+        environment: 'test',
+        logger,
+      }),
+    )
+    const denied = await get(`${url}/health/detailed`)
+    expect(denied.status).toBe(401)
+    expect(denied.headers.get('www-authenticate')).toBe('Bearer realm="health"')
+    expect(denied.body).toEqual({
+      error: { code: 'UPTIMEKIT_HEALTH_UNAUTHORIZED', message: 'a valid bearer token is required' },
+    })
+    const wrong = await get(`${url}/health/detailed`, {
+      headers: { authorization: 'Bearer a-token-of-24-characterz' },
+    })
+    expect(wrong.status).toBe(401)
+
+    const detailed = await get(`${url}/health/detailed`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+    expect(detailed.status).toBe(503)
+    expect(detailed.body).toEqual({
+      status: 'unhealthy',
+      timestamp: expect.any(String),
+      uptime: expect.any(Number),
+      version: '1.2.3',
+      environment: 'test',
+      memory: {
+        heapUsedMB: expect.any(Number),
+        heapTotalMB: expect.any(Number),
+        rssMB: expect.any(Number),
+      },
+      checks: {
+        db: {
+          status: 'fail',
+          critical: true,
+          durationMs: expect.any(Number),
+          error: `query failed on postgres://app:***@127.0.0.1:${dbPort}/app: connect ECONNREFUSED 127.0.0.1:${dbPort}`,
+        },
+        payments: {
+          status: 'fail',
+          critical: false,
+          durationMs: expect.any(Number),
+          error: `GET ${upstream}/ answered 500`,
+        },
+        audit: {
+          status: 'fail',
+          critical: true,
+          durationMs: expect.any(Number),
+          error: 'POST https://audit failed, headers {"Authorization":"Bearer ***"}',
+        },
+      },
+    })
+    const ietf = await get(`${url}/health/detailed`, {
+      headers: { ...IETF, authorization: `Bearer ${token}` },
+    })
+    expect(ietf.text).toContain('"output":"GET ')
+    expect(seen[0]).toBe(`Basic ${Buffer.from('svc:s3cret').toString('base64')}`)
+    const everything = [
+      detailed.text,
+      ietf.text,
+      (await get(`${url}/health`)).text,
+      JSON.stringify(lines),
+    ]
+    for (const text of everything) expect(text).not.toContain('s3cret')
+    expect(lines).toHaveLength(3)
+  })
+
+  it('scenario 6: /health/detailed answers 404 when exposeDetails is false', async () => {
+    const url = await start(
+      createHealth({ checks: { db: async () => ({ secret: 'internal' }) }, exposeDetails: false }),
+    )
+    const response = await get(`${url}/health/detailed`)
+    expect(response.status).toBe(404)
+    expect(response.text).not.toContain('internal')
+    expect((await get(`${url}/health`)).status).toBe(200)
+  })
+
+  it('scenario 7: a query string and HEAD behave like GET; probes log nothing per hit', async () => {
+    const { lines, logger } = recordingLogger()
+    const health = createHealth({ checks: { db: async () => {} }, logger })
+    const url = await start(health)
+    const plain = await get(`${url}/ready`)
+    const query = await get(`${url}/ready?probe=k8s`)
+    const head = await fetch(`${url}/ready`, { method: 'HEAD' })
+    for (const answer of [query, { status: head.status, headers: head.headers }]) {
+      expect(answer.status).toBe(plain.status)
+      expect(answer.headers.get('content-type')).toBe(JSON_TYPE)
+      expect(answer.headers.get('cache-control')).toBe('no-store')
+    }
+    expect(query.body).toEqual({ status: 'ready' })
+    expect(await head.text()).toBe('')
+    health.markNotReady('shutting down')
+    expect((await get(`${url}/ready?probe=k8s`)).status).toBe(503)
+    expect((await fetch(`${url}/ready`, { method: 'HEAD' })).status).toBe(503)
+    expect((await get(`${url}/live?probe=k8s`)).status).toBe(200)
+    for (let i = 0; i < 20; i++) await get(`${url}/health`)
+    expect(lines).toEqual([
+      {
+        level: 'info',
+        details: { reason: 'shutting down' },
+        message: 'readiness flipped to not ready',
+      },
+    ])
+  })
+
+  it('serves custom paths and not the default ones', async () => {
+    const url = await start(createHealth({ paths: { live: '/healthz', ready: '/readyz' } }))
+    expect((await get(`${url}/healthz`)).body).toEqual({ status: 'ok' })
+    expect((await get(`${url}/readyz`)).body).toEqual({ status: 'ready' })
+    expect((await get(`${url}/live`)).status).toBe(404)
+  })
+})
