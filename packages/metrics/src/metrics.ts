@@ -1,0 +1,328 @@
+import { bearerCheck } from './bearer-token.js'
+import { ANSWER_STATUS, describeValue, InvalidOptionError } from './errors.js'
+import { prefersOpenMetrics, renderAs } from './exposition.js'
+import { metricView, type MetricView } from './metric-view.js'
+import {
+  checkPromClient,
+  checkRegistry,
+  requestLabelNames,
+  resolveOptions,
+  type ConnectionCounter,
+  type MetricsOptions,
+  type ResolvedOptions,
+} from './options.js'
+import { collectDefaults, newRegistry, peerPromClient, type RegistryLike } from './prom-client.js'
+import {
+  OVERFLOW_VALUE,
+  RequestSeries,
+  type RequestSeriesConfig,
+  type RouteSeries,
+} from './request-series.js'
+import { createTracker, type LateRouteResolver, type RequestTracker } from './tracker.js'
+
+/** What an adapter reads from a `/metrics` request. */
+export interface MetricsRequest {
+  /** The `Accept` header. */
+  accept?: string | undefined
+  /** The `Authorization` header. */
+  authorization?: string | undefined
+}
+
+/** The answer to a `/metrics` request; adapters write it as is. */
+export interface MetricsAnswer {
+  /** 200, or the status of a code in the errors table. */
+  statusCode: number
+  /** Response headers, lower-case names. */
+  headers: Record<string, string>
+  /** The exposition text, or a one-line reason. */
+  body: string
+}
+
+/** The metrics of one service: what `createMetrics` returns and the adapters share. */
+export interface Metrics {
+  /** The registry every metric is written to. */
+  readonly registry: RegistryLike
+  /** The path the adapters serve the metrics on. */
+  readonly metricsPath: string
+  /** Shared series of requests that matched no route (`route="#unmatched"`). */
+  readonly unmatched: RouteSeries
+  /** True when a request URL (query string ignored) is not measured. */
+  isExcluded(url: string): boolean
+  /**
+   * The pre-resolved series of a route template; `undefined` gives the unmatched series. Adapters
+   * call it once per route and keep the result.
+   */
+  route(template: string | undefined): RouteSeries
+  /**
+   * A tracker for an adapter. `resolveLate` finds the route of a response at its end, for
+   * frameworks that only know it then (Express).
+   */
+  tracker(resolveLate?: LateRouteResolver): RequestTracker
+  /** Answers a `/metrics` request: token check, format negotiation, rendering. */
+  render(request: MetricsRequest): Promise<MetricsAnswer>
+  /**
+   * Exports the open connections of `server` in the open-connections gauge (summed over every
+   * observed server). Returns a function that stops observing it.
+   */
+  observeServer(server: ConnectionCounter): () => void
+  /** Stops observing the servers this instance observes. The metrics stay in the registry. */
+  close(): void
+}
+
+// Symbol.for: a registry shared by the ESM and the CJS copy of this package still finds its series.
+const SERIES_KEY = Symbol.for('uptimekit.metrics.requestSeries')
+const SERVERS_KEY = Symbol.for('uptimekit.metrics.servers')
+const METRICS_KEY = Symbol.for('uptimekit.metrics.instance')
+
+type SeriesView = MetricView & { [SERIES_KEY]?: RequestSeries }
+type ServersView = MetricView & { [SERVERS_KEY]?: Set<ConnectionCounter> }
+
+/** Metric names of one naming scheme and prefix. */
+function metricNames(o: ResolvedOptions): {
+  duration: string
+  counter: string | undefined
+  inFlight: string
+  connections: string
+  overflow: string
+} {
+  const p = o.prefix
+  return o.naming === 'otel'
+    ? {
+        duration: `${p}http_server_request_duration_seconds`,
+        counter: undefined,
+        inFlight: `${p}http_server_active_requests`,
+        connections: `${p}http_server_open_connections`,
+        overflow: `${p}http_server_metrics_series_overflow_total`,
+      }
+    : {
+        duration: `${p}http_request_duration_seconds`,
+        counter: `${p}http_requests_total`,
+        inFlight: `${p}http_requests_in_flight`,
+        connections: `${p}http_open_connections`,
+        overflow: `${p}http_metrics_series_overflow_total`,
+      }
+}
+
+/** Throws when `name` is taken in `registry` (checked before registering anything). */
+function claim(registry: RegistryLike, name: string): void {
+  if (registry.getSingleMetric(name) !== undefined) {
+    throw new InvalidOptionError(
+      'registry',
+      `already holds another metric named \`${name}\`; pass another \`registry\` or a \`prefix\``,
+      'a registry with that name taken',
+    )
+  }
+}
+
+/** Finds this package's request series in `registry`, or creates and registers them. */
+function requestSeriesIn(
+  registry: RegistryLike,
+  config: RequestSeriesConfig,
+  names: ReturnType<typeof metricNames>,
+  o: ResolvedOptions,
+): RequestSeries {
+  const existing = registry.getSingleMetric(config.durationName) as SeriesView | undefined
+  if (existing !== undefined) {
+    const found = existing[SERIES_KEY]
+    if (found === undefined) {
+      throw new InvalidOptionError(
+        'registry',
+        `already holds a metric named \`${config.durationName}\` that @uptimekit/metrics did not create`,
+        'a foreign metric',
+      )
+    }
+    if (JSON.stringify(found.config) !== JSON.stringify(config)) {
+      throw new InvalidOptionError(
+        'registry',
+        `already holds \`${config.durationName}\` with other labels, buckets or series cap; use the same options, another \`registry\` or a \`prefix\``,
+        describeValue(found.config.labelNames.join(',')),
+      )
+    }
+    return found
+  }
+  const series = new RequestSeries(config, o.logger)
+  const labels = o.labels
+  const duration: SeriesView = metricView(
+    config.durationName,
+    'Duration of HTTP requests in seconds, by method, route template and status code',
+    'histogram',
+    (splay) => series.histogramSamples(splay),
+    () => series.reset(),
+  )
+  duration[SERIES_KEY] = series
+  const views: MetricView[] = [duration]
+  if (config.counterName !== undefined) {
+    views.push(
+      metricView(
+        config.counterName,
+        'HTTP requests, by method, route template and status code',
+        'counter',
+        () => series.counterSamples(),
+      ),
+    )
+  }
+  views.push(
+    metricView(names.inFlight, 'HTTP requests being served', 'gauge', () => [
+      { labels, value: series.inFlight },
+    ]),
+    metricView(
+      names.overflow,
+      `Requests folded into the ${OVERFLOW_VALUE} series because the series cap was reached`,
+      'counter',
+      () => [{ labels, value: series.overflowed }],
+    ),
+  )
+  // Check every name before registering any, so a clash leaves the registry as it was.
+  for (const view of views) claim(registry, view.name)
+  for (const view of views) registry.registerMetric(view)
+  return series
+}
+
+function connectionsIn(
+  registry: RegistryLike,
+  name: string,
+  o: ResolvedOptions,
+): Set<ConnectionCounter> {
+  const existing = registry.getSingleMetric(name) as ServersView | undefined
+  const found = existing?.[SERVERS_KEY]
+  if (found !== undefined) return found
+  claim(registry, name)
+  const servers = new Set<ConnectionCounter>()
+  const view: ServersView = metricView(
+    name,
+    'Open connections of the observed HTTP servers',
+    'gauge',
+    async () => {
+      const counts = await Promise.all([...servers].map(countConnections))
+      return [{ labels: o.labels, value: counts.reduce((a, b) => a + b, 0) }]
+    },
+  )
+  view[SERVERS_KEY] = servers
+  registry.registerMetric(view)
+  return servers
+}
+
+function countConnections(server: ConnectionCounter): Promise<number> {
+  return new Promise((resolve) => {
+    server.getConnections((err, count) => resolve(err === null ? count : 0))
+  })
+}
+
+/**
+ * Creates the request metrics of one service: the duration histogram, the request counter and the
+ * in-flight gauge (and the open-connections gauge once a server is observed), registered in
+ * `options.registry` (a new registry by default), plus prom-client's default process metrics.
+ *
+ * @example
+ * ```ts
+ * import * as promClient from 'prom-client'
+ * const metrics = createMetrics({ promClient, registry: promClient.register, prefix: 'api_' })
+ * app.use(metricsMiddleware(metrics))
+ * app.get('/metrics', metricsHandler(metrics))
+ * ```
+ */
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const o = resolveOptions(options)
+  const client =
+    options.promClient === undefined ? peerPromClient : checkPromClient(options.promClient)
+  const registry =
+    options.registry === undefined ? newRegistry(client) : checkRegistry(options.registry)
+  const names = metricNames(o)
+  const config: RequestSeriesConfig = {
+    durationName: names.duration,
+    counterName: names.counter,
+    labelNames: requestLabelNames(o.naming),
+    staticLabels: o.labels,
+    buckets: o.buckets,
+    maxSeries: o.maxSeriesPerMetric,
+  }
+  const series = requestSeriesIn(registry, config, names, o)
+  if (
+    o.defaultMetrics &&
+    registry.getSingleMetric(`${o.prefix}process_cpu_user_seconds_total`) === undefined
+  ) {
+    collectDefaults(client, registry, o.prefix)
+  }
+  const authorized = o.token === undefined ? undefined : bearerCheck(o.token)
+  const observed = new Set<ConnectionCounter>()
+  let servers: Set<ConnectionCounter> | undefined
+  const unmatchedLate: LateRouteResolver = () => series.unmatched
+
+  const metrics: Metrics = {
+    registry,
+    metricsPath: o.metricsPath,
+    unmatched: series.unmatched,
+    isExcluded(url) {
+      const query = url.indexOf('?')
+      return o.excluded.has(query === -1 ? url : url.slice(0, query))
+    },
+    route(template) {
+      return template === undefined ? series.unmatched : series.route(template)
+    },
+    tracker(resolveLate = unmatchedLate) {
+      return createTracker(series, resolveLate)
+    },
+    async render(request): Promise<MetricsAnswer> {
+      if (authorized !== undefined && !authorized(request.authorization)) {
+        return {
+          statusCode: ANSWER_STATUS.UPTIMEKIT_METRICS_UNAUTHORIZED,
+          headers: {
+            'content-type': 'text/plain; charset=utf-8',
+            'www-authenticate': 'Bearer realm="metrics"',
+          },
+          body: 'UPTIMEKIT_METRICS_UNAUTHORIZED: /metrics needs a valid bearer token\n',
+        }
+      }
+      const contentType = !o.openMetrics
+        ? registry.contentType
+        : prefersOpenMetrics(request.accept)
+          ? client.Registry.OPENMETRICS_CONTENT_TYPE
+          : client.Registry.PROMETHEUS_CONTENT_TYPE
+      try {
+        const body = await renderAs(client, registry, contentType)
+        return { statusCode: 200, headers: { 'content-type': contentType }, body }
+      } catch (err) {
+        o.logger.error({ err }, 'rendering /metrics failed')
+        return {
+          statusCode: ANSWER_STATUS.UPTIMEKIT_METRICS_RENDER_FAILED,
+          headers: { 'content-type': 'text/plain; charset=utf-8' },
+          body: 'UPTIMEKIT_METRICS_RENDER_FAILED: a collector failed; see the service log\n',
+        }
+      }
+    },
+    observeServer(server) {
+      servers ??= connectionsIn(registry, names.connections, o)
+      const set = servers
+      set.add(server)
+      observed.add(server)
+      return () => {
+        set.delete(server)
+        observed.delete(server)
+      }
+    },
+    close() {
+      for (const server of observed) servers?.delete(server)
+      observed.clear()
+    },
+  }
+  if (options.server !== undefined) metrics.observeServer(options.server)
+  return metrics
+}
+
+/**
+ * The instance an adapter uses: the given one, or the one created from these options (kept on the
+ * options object, so `metricsMiddleware(options)` and `metricsHandler(options)` share it).
+ */
+export function metricsFrom(input: Metrics | MetricsOptions | undefined): Metrics {
+  if (input === undefined) return createMetrics()
+  if (isMetrics(input)) return input
+  const memo = (input as { [METRICS_KEY]?: Metrics })[METRICS_KEY]
+  if (memo !== undefined) return memo
+  const created = createMetrics(input)
+  Object.defineProperty(input, METRICS_KEY, { value: created, enumerable: false })
+  return created
+}
+
+function isMetrics(input: Metrics | MetricsOptions): input is Metrics {
+  return typeof (input as Partial<Metrics>).render === 'function' && 'unmatched' in input
+}

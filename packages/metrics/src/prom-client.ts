@@ -1,0 +1,98 @@
+import * as promClientModule from 'prom-client'
+
+/** One sample line of a metric as prom-client's registry reads it. */
+export interface SampleValue {
+  /** Sample name when it differs from the family name (`_bucket`, `_sum`, `_count`). */
+  metricName?: string
+  /** Labels of this sample only (for histograms: `le`). */
+  labels: Record<string, string | number>
+  /** Labels shared by several samples of one series; prom-client formats them once per scrape. */
+  sharedLabels?: Record<string, string | number>
+  /** The sample value. */
+  value: number
+}
+
+/** What a metric's `get()` returns: one family with its samples. */
+export interface MetricFamily {
+  /** Family name. */
+  name: string
+  /** `# HELP` text. */
+  help: string
+  /** `# TYPE` text. */
+  type: string
+  /** The samples. */
+  values: SampleValue[]
+  /** How the cluster aggregator combines workers' values (`sum`, `max`, `first`, `omit` …). */
+  aggregator: string
+}
+
+/**
+ * The part of a prom-client metric a registry uses. Our own metrics implement exactly this, so the
+ * registry renders them like its own.
+ */
+export interface MetricLike {
+  /** Family name. */
+  readonly name: string
+}
+
+/** The part of a prom-client `Registry` this package uses (prom-client 15 and its renamed successor). */
+export interface RegistryLike {
+  /** Renders every metric in the registry's own content type. */
+  metrics(): Promise<string>
+  /** Adds a metric; prom-client throws when another metric holds the name. */
+  registerMetric(metric: MetricLike): void
+  /** The metric registered under `name`, if any. */
+  getSingleMetric(name: string): unknown
+  /** Every metric as data, default labels applied: what cluster aggregation ships. */
+  getMetricsAsJSON(): Promise<unknown[]>
+  /** `text/plain; version=0.0.4…` or `application/openmetrics-text; version=1.0.0…`. */
+  readonly contentType: string
+}
+
+/** The constructor part of prom-client's `Registry` class. */
+export interface RegistryClassLike {
+  new (contentType?: never): RegistryLike
+  /** Content type of the Prometheus text format. */
+  readonly PROMETHEUS_CONTENT_TYPE: string
+  /** Content type of the OpenMetrics text format. */
+  readonly OPENMETRICS_CONTENT_TYPE: string
+}
+
+/** The part of the prom-client module this package uses; pass `import * as client from 'prom-client'`. */
+export interface PromClientLike {
+  /** Registry class: used for per-instance registries and for rendering the other format. */
+  readonly Registry: RegistryClassLike
+  /** Registers the default process metrics into `config.register`. */
+  collectDefaultMetrics(config?: object): void
+  /** Holds the static `aggregate()` that sums workers' metrics. */
+  readonly AggregatorRegistry: { aggregate(metricsArr: object[][]): RegistryLike }
+}
+
+/** The prom-client module this package resolved as its peer dependency. */
+export const peerPromClient: PromClientLike = promClientModule as unknown as PromClientLike
+
+/** Registry with a writable content type (every prom-client registry has it). */
+interface TypedRegistry extends RegistryLike {
+  setContentType(contentType: string): void
+}
+
+/** Calls `collectDefaultMetrics` with our structural registry type. */
+export function collectDefaults(
+  client: PromClientLike,
+  registry: RegistryLike,
+  prefix: string,
+): void {
+  client.collectDefaultMetrics({ register: registry, prefix })
+}
+
+/** A fresh registry of `client`, in the given content type. */
+export function newRegistry(client: PromClientLike, contentType?: string): RegistryLike {
+  const registry = new client.Registry() as TypedRegistry
+  if (contentType !== undefined) registry.setContentType(contentType)
+  return registry
+}
+
+/** Sums the `getMetricsAsJSON()` results of several registries into one registry. */
+export function aggregateFamilies(client: PromClientLike, perWorker: unknown[][]): RegistryLike {
+  return client.AggregatorRegistry.aggregate(perWorker as object[][])
+}

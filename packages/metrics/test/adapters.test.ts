@@ -1,0 +1,273 @@
+import { request } from 'node:http'
+import { connect } from 'node:net'
+import { describe, expect, it, vi } from 'vitest'
+import { DEFAULTS } from '../src/options.js'
+import { samplesOf, valueOf } from './prom-text.js'
+import { frameworks, type Started } from './servers.js'
+
+async function scrape(started: Started, headers: Record<string, string> = {}): Promise<string> {
+  const res = await fetch(`${started.url}/metrics`, { headers })
+  expect(res.status).toBe(200)
+  return res.text()
+}
+
+async function hit(url: string, times = 1, init?: RequestInit): Promise<void> {
+  for (let i = 0; i < times; i++) await (await fetch(url, init)).arrayBuffer()
+}
+
+const total = 'http_requests_total'
+const duration = 'http_request_duration_seconds'
+
+describe.each(frameworks)('%s', (_name, start) => {
+  it('counts 20 requests to /users/:id under the route template, with every bucket', async () => {
+    const app = await start()
+    for (let i = 0; i < 20; i++) await hit(`${app.url}/users/${i}`)
+    const text = await scrape(app)
+    const labels = { method: 'GET', route: '/users/:id', status_code: '200' }
+    expect(valueOf(text, total, labels)).toBe(20)
+    expect(valueOf(text, `${duration}_count`, labels)).toBe(20)
+    const buckets = samplesOf(text, `${duration}_bucket`, labels)
+    expect(buckets.map((b) => b.labels.le)).toEqual([...DEFAULTS.buckets.map(String), '+Inf'])
+    expect(buckets.at(-1)!.value).toBe(20)
+    const counts = buckets.map((b) => b.value)
+    expect(counts).toEqual([...counts].sort((a, b) => a - b))
+    expect(samplesOf(text, total).map((s) => s.labels.route)).toEqual(['/users/:id'])
+    expect(valueOf(text, 'http_requests_in_flight', {})).toBe(0)
+  })
+
+  it('labels 404s, thrown errors and 500 answers', async () => {
+    const app = await start()
+    await hit(`${app.url}/nope`)
+    await hit(`${app.url}/boom`, 2)
+    await hit(`${app.url}/async-boom`)
+    await hit(`${app.url}/error-500`)
+    const text = await scrape(app)
+    expect(
+      samplesOf(text, total).map((s) => [s.labels.route, s.labels.status_code, s.value]),
+    ).toEqual([
+      ['#unmatched', '404', 1],
+      ['/boom', '500', 2],
+      ['/async-boom', '500', 1],
+      ['/error-500', '500', 1],
+    ])
+    expect(valueOf(text, 'http_requests_in_flight', {})).toBe(0)
+  })
+
+  it('adds one route value for 1,000 random URLs', async () => {
+    const app = await start()
+    for (let i = 0; i < 1000; i++) await hit(`${app.url}/scan/${i}/${Math.random()}`)
+    const text = await scrape(app)
+    expect(samplesOf(text, total)).toEqual([
+      {
+        name: total,
+        labels: { method: 'GET', route: '#unmatched', status_code: '404' },
+        value: 1000,
+      },
+    ])
+  })
+
+  it('gives mounted routers and prefixes their full template', async () => {
+    const app = await start()
+    await hit(`${app.url}/api/orgs/acme/members/7`)
+    await hit(`${app.url}/api/orgs/initech/members/8`)
+    await hit(`${app.url}/api/v1/items/42`)
+    const text = await scrape(app)
+    expect(samplesOf(text, total).map((s) => [s.labels.route, s.value])).toEqual([
+      ['/api/orgs/:org/members/:member', 2],
+      ['/api/v1/items/:itemId', 1],
+    ])
+  })
+
+  it('shares one method value for methods outside the standard set', async () => {
+    const app = await start()
+    await hit(`${app.url}/users/1`, 1, { method: 'PURGE' })
+    await hit(`${app.url}/users/1`, 1, { method: 'PROPFIND' })
+    const text = await scrape(app)
+    expect(samplesOf(text, total).map((s) => [s.labels.method, s.value])).toEqual([['_OTHER', 2]])
+  })
+
+  it('does not measure /metrics or the probe paths', async () => {
+    const app = await start()
+    await hit(`${app.url}/live`, 3)
+    await hit(`${app.url}/live?verbose=1`)
+    await scrape(app)
+    const text = await scrape(app)
+    expect(samplesOf(text, total)).toEqual([])
+    expect(samplesOf(text, `${duration}_count`)).toEqual([])
+  })
+
+  it('measures a probe path when excludePaths leaves it out', async () => {
+    const app = await start({ excludePaths: [] })
+    await hit(`${app.url}/live`)
+    const text = await scrape(app)
+    expect(samplesOf(text, total).map((s) => [s.labels.route, s.value])).toEqual([['/live', 1]])
+  })
+
+  it('counts a client that aborts mid-response once as 499 and brings in-flight back to 0', async () => {
+    const app = await start()
+    await new Promise<void>((resolve, reject) => {
+      const req = request(`${app.url}/slow`, (res) => {
+        res.once('data', () => {
+          req.destroy()
+          resolve()
+        })
+      })
+      req.on('error', (err) => (req.destroyed ? undefined : reject(err)))
+      req.end()
+    })
+    await vi.waitFor(async () => {
+      expect(
+        valueOf(await scrape(app), total, { method: 'GET', route: '/slow', status_code: '499' }),
+      ).toBe(1)
+    })
+    const text = await scrape(app)
+    expect(
+      samplesOf(text, total).map((s) => [s.labels.route, s.labels.status_code, s.value]),
+    ).toEqual([['/slow', '499', 1]])
+    expect(valueOf(text, 'http_requests_in_flight', {})).toBe(0)
+  })
+
+  it('shows requests in flight while they run', async () => {
+    const app = await start()
+    const req = request(`${app.url}/slow`)
+    req.on('error', () => {})
+    req.end()
+    await vi.waitFor(async () => {
+      expect(valueOf(await scrape(app), 'http_requests_in_flight', {})).toBe(1)
+    })
+    req.destroy()
+    await vi.waitFor(async () => {
+      expect(valueOf(await scrape(app), 'http_requests_in_flight', {})).toBe(0)
+    })
+  })
+
+  it('protects /metrics with a bearer token', async () => {
+    const token = 'a-long-scrape-token-1234'
+    const app = await start({ token })
+    const none = await fetch(`${app.url}/metrics`)
+    expect(none.status).toBe(401)
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="metrics"')
+    expect(await none.text()).toBe(
+      'UPTIMEKIT_METRICS_UNAUTHORIZED: /metrics needs a valid bearer token\n',
+    )
+    const wrong = await fetch(`${app.url}/metrics`, {
+      headers: { authorization: 'Bearer a-long-scrape-token-1235' },
+    })
+    expect(wrong.status).toBe(401)
+    const text = await scrape(app, { authorization: `Bearer ${token}` })
+    expect(text).toContain('# TYPE http_requests_total counter')
+  })
+
+  it('answers OpenMetrics to a scraper that asks for it, Prometheus text otherwise', async () => {
+    const app = await start()
+    await hit(`${app.url}/users/1`)
+    const prometheusAccept =
+      'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'
+    const open = await fetch(`${app.url}/metrics`, { headers: { accept: prometheusAccept } })
+    expect(open.headers.get('content-type')).toBe(
+      'application/openmetrics-text; version=1.0.0; charset=utf-8',
+    )
+    const openText = await open.text()
+    expect(openText.endsWith('# EOF\n')).toBe(true)
+    expect(openText).toContain('# TYPE http_requests counter')
+    const labels = { method: 'GET', route: '/users/:id', status_code: '200' }
+    expect(valueOf(openText, total, labels)).toBe(1)
+    const plain = await fetch(`${app.url}/metrics`)
+    expect(plain.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8')
+    const plainText = await plain.text()
+    expect(plainText).toContain('# TYPE http_requests_total counter')
+    expect(plainText).toContain('# TYPE process_cpu_user_seconds_total counter')
+    expect(valueOf(plainText, total, labels)).toBe(1)
+  })
+
+  it('uses OpenTelemetry names, labels and buckets when asked', async () => {
+    const app = await start({ naming: 'otel' })
+    await hit(`${app.url}/users/1`)
+    const text = await scrape(app)
+    const labels = {
+      http_request_method: 'GET',
+      http_route: '/users/:id',
+      http_response_status_code: '200',
+    }
+    const name = 'http_server_request_duration_seconds'
+    expect(valueOf(text, `${name}_count`, labels)).toBe(1)
+    expect(samplesOf(text, `${name}_bucket`, labels).map((b) => b.labels.le)).toEqual([
+      ...['0', '0.005', '0.01', '0.025', '0.05', '0.075', '0.1', '0.25', '0.5', '0.75', '1'],
+      ...['2.5', '5', '7.5', '10', '+Inf'],
+    ])
+    expect(valueOf(text, 'http_server_active_requests', {})).toBe(0)
+    expect(samplesOf(text, total)).toEqual([])
+  })
+
+  it('folds label sets past the series cap into one overflow series and warns once', async () => {
+    const warn = vi.fn()
+    const app = await start({ maxSeriesPerMetric: 2, logger: { warn, error: vi.fn() } })
+    await hit(`${app.url}/users/1`)
+    await hit(`${app.url}/error-500`)
+    await hit(`${app.url}/boom`, 2)
+    await hit(`${app.url}/api/v1/items/1`)
+    const text = await scrape(app)
+    // The cap holds 2 label sets: /users/:id and /error-500; the rest fold into #overflow.
+    expect(
+      samplesOf(text, total).map((s) => [s.labels.route, s.labels.status_code, s.value]),
+    ).toEqual([
+      ['/users/:id', '200', 1],
+      ['/error-500', '500', 1],
+      ['#overflow', '#overflow', 3],
+    ])
+    expect(valueOf(text, 'http_metrics_series_overflow_total', {})).toBe(3)
+    expect(warn).toHaveBeenCalledTimes(1)
+    expect(warn).toHaveBeenCalledWith(
+      { metric: duration, maxSeriesPerMetric: 2 },
+      'http_request_duration_seconds reached 2 series; new label sets now fold into one series labelled #overflow',
+    )
+  })
+
+  it('adds static labels and a prefix', async () => {
+    const app = await start({ prefix: 'api_', labels: { service: 'users' }, defaultMetrics: false })
+    await hit(`${app.url}/users/1`)
+    const text = await scrape(app)
+    expect(
+      valueOf(text, 'api_http_requests_total', {
+        method: 'GET',
+        route: '/users/:id',
+        status_code: '200',
+        service: 'users',
+      }),
+    ).toBe(1)
+    expect(valueOf(text, 'api_http_requests_in_flight', { service: 'users' })).toBe(0)
+    expect(text).not.toContain('process_cpu')
+  })
+
+  it('exports the open connections of the server', async () => {
+    const app = await start()
+    const sockets = [connect(Number(new URL(app.url).port), '127.0.0.1')]
+    sockets.push(connect(Number(new URL(app.url).port), '127.0.0.1'))
+    await Promise.all(sockets.map((s) => new Promise((r) => s.once('connect', r))))
+    try {
+      const text = await new Promise<string>((resolve, reject) => {
+        request(`${app.url}/metrics`, { agent: false }, (res) => {
+          let body = ''
+          res.setEncoding('utf8')
+          res.on('data', (chunk: string) => (body += chunk))
+          res.on('end', () => resolve(body))
+        })
+          .on('error', reject)
+          .end()
+      })
+      expect(valueOf(text, 'http_open_connections', {})).toBe(3)
+    } finally {
+      for (const s of sockets) s.destroy()
+    }
+  })
+
+  it('runs two apps in one process, each with its own registry', async () => {
+    const a = await start()
+    const b = await start()
+    await hit(`${a.url}/users/1`, 2)
+    await hit(`${b.url}/users/1`, 3)
+    const labels = { method: 'GET', route: '/users/:id', status_code: '200' }
+    expect(valueOf(await scrape(a), total, labels)).toBe(2)
+    expect(valueOf(await scrape(b), total, labels)).toBe(3)
+  })
+})
