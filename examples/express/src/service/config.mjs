@@ -36,7 +36,10 @@ export const DEFAULTS = Object.freeze({
   shutdownTimeoutMs: 30_000,
   keepAliveTimeoutMs: 65_000,
   trustProxy: 'loopback',
+  logFormat: 'text',
 })
+
+const LOG_FORMATS = ['text', 'json']
 
 const SESSION_STORES = ['auto', 'redis', 'memory']
 
@@ -157,6 +160,13 @@ export function loadConfig(env) {
     )
   }
 
+  const logFormat = given('LOG_FORMAT') ? env.LOG_FORMAT : DEFAULTS.logFormat
+  if (!LOG_FORMATS.includes(logFormat)) {
+    problems.push(
+      `LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')} (got ${JSON.stringify(logFormat)})`,
+    )
+  }
+
   const config = {
     production,
     port,
@@ -200,6 +210,7 @@ export function loadConfig(env) {
     shutdownTimeoutMs,
     keepAliveTimeoutMs: integer('KEEP_ALIVE_TIMEOUT_MS', DEFAULTS.keepAliveTimeoutMs, 1, 3_600_000),
     trustProxy: given('TRUST_PROXY') ? env.TRUST_PROXY : DEFAULTS.trustProxy,
+    logFormat,
     paths: PATHS,
   }
   if (problems.length > 0) throw new ConfigError(problems)
