@@ -1,0 +1,437 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { CircuitBreaker, type CircuitBreakerOptions } from '../src/breaker.js'
+import { isCallTimeoutError, isCircuitOpenError, type CircuitOpenError } from '../src/errors.js'
+
+const T0 = Date.UTC(2030, 0, 1)
+const boom = (): Promise<never> => Promise.reject(new Error('boom'))
+const ok = (): Promise<string> => Promise.resolve('ok')
+
+function breaker(options: Partial<CircuitBreakerOptions> = {}): CircuitBreaker {
+  return new CircuitBreaker({ name: 'payments', resetTimeoutMs: 10_000, ...options })
+}
+
+async function failTimes(b: CircuitBreaker, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await expect(b.execute(boom)).rejects.toThrow('boom')
+}
+
+function rejection(promise: Promise<unknown>): Promise<CircuitOpenError> {
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection')
+    },
+    (error: unknown) => {
+      if (!isCircuitOpenError(error)) throw error
+      return error
+    },
+  )
+}
+
+beforeEach(() => {
+  vi.useFakeTimers()
+  vi.setSystemTime(T0)
+  // No jitter unless a test asks: the open period is then exactly the computed timeout.
+  vi.spyOn(Math, 'random').mockReturnValue(0)
+})
+afterEach(() => {
+  vi.restoreAllMocks()
+  vi.useRealTimers()
+})
+
+describe('closed → open', () => {
+  it('opens at the failure threshold and not before', async () => {
+    const b = breaker({ failureThreshold: 3 })
+    const changes: unknown[] = []
+    b.onStateChange((change) => changes.push(change))
+    await failTimes(b, 2)
+    expect(b.state).toBe('closed')
+    await failTimes(b, 1)
+    expect(b.state).toBe('open')
+    expect(changes).toEqual([{ from: 'closed', to: 'open' }])
+  })
+
+  it('resets the consecutive count on a success', async () => {
+    const b = breaker({ failureThreshold: 3 })
+    await failTimes(b, 2)
+    await b.execute(ok)
+    await failTimes(b, 2)
+    expect(b.snapshot().consecutiveFailures).toBe(2)
+    expect(b.state).toBe('closed')
+  })
+
+  it('rejects at once without calling the function while open', async () => {
+    const b = breaker({ failureThreshold: 1 })
+    await failTimes(b, 1)
+    vi.setSystemTime(T0 + 4_000)
+    const fn = vi.fn(ok)
+    const rejected: unknown[] = []
+    b.onReject(({ error }) => rejected.push(error.code))
+    const error = await rejection(b.execute(fn))
+    expect(fn).not.toHaveBeenCalled()
+    expect(error).toMatchObject({
+      name: 'CircuitOpenError',
+      code: 'UPTIMEKIT_CIRCUIT_OPEN',
+      breaker: 'payments',
+      state: 'open',
+      retryAfterMs: 6_000,
+      message: 'circuit "payments" is open: next attempt in 6 s',
+    })
+    expect(rejected).toEqual(['UPTIMEKIT_CIRCUIT_OPEN'])
+  })
+
+  it('counts only the errors isFailure accepts; the others count as successes', async () => {
+    const notFound = Object.assign(new Error('not found'), { status: 404 })
+    const b = breaker({
+      failureThreshold: 2,
+      isFailure: (error) => (error as { status?: number }).status !== 404,
+    })
+    await failTimes(b, 1)
+    await expect(b.execute(() => Promise.reject(notFound))).rejects.toBe(notFound)
+    expect(b.snapshot().consecutiveFailures).toBe(0)
+    await expect(b.execute(() => Promise.reject(notFound))).rejects.toBe(notFound)
+    expect(b.state).toBe('closed')
+  })
+
+  it('counts an error as a failure when isFailure itself throws', async () => {
+    const b = breaker({
+      failureThreshold: 1,
+      isFailure: () => {
+        throw new Error('bad predicate')
+      },
+    })
+    await failTimes(b, 1)
+    expect(b.state).toBe('open')
+  })
+
+  it('counts a synchronous throw like a rejection', async () => {
+    const b = breaker({ failureThreshold: 1 })
+    await expect(
+      b.execute(() => {
+        throw new Error('sync')
+      }),
+    ).rejects.toThrow('sync')
+    expect(b.state).toBe('open')
+  })
+})
+
+describe('open → half_open → closed', () => {
+  it('turns half-open once the reset timeout has passed, with no timer', async () => {
+    const b = breaker({ failureThreshold: 1 })
+    await failTimes(b, 1)
+    expect(vi.getTimerCount()).toBe(0)
+    vi.setSystemTime(T0 + 9_999)
+    expect(b.state).toBe('open')
+    vi.setSystemTime(T0 + 10_000)
+    expect(b.state).toBe('half_open')
+  })
+
+  it('lets only halfOpenMaxCalls trial calls through: 5 concurrent calls, 1 passes', async () => {
+    const b = breaker({ failureThreshold: 1, halfOpenMaxCalls: 1 })
+    await failTimes(b, 1)
+    vi.setSystemTime(T0 + 10_000)
+    let release: (value: string) => void = () => {}
+    const fn = vi.fn(() => new Promise<string>((resolve) => (release = resolve)))
+    const calls = Array.from({ length: 5 }, () => b.execute(fn))
+    const [first, ...rest] = calls
+    const rejected = await Promise.all(rest.map(rejection))
+    expect(fn).toHaveBeenCalledTimes(1)
+    expect(rejected.map((e) => [e.state, e.retryAfterMs])).toEqual(
+      Array.from({ length: 4 }, () => ['half_open', 1000]),
+    )
+    release('done')
+    await expect(first).resolves.toBe('done')
+    expect(b.state).toBe('closed')
+  })
+
+  it('closes after successThreshold successful trials', async () => {
+    const b = breaker({ failureThreshold: 1, successThreshold: 2 })
+    const changes: unknown[] = []
+    b.onStateChange((change) => changes.push(change))
+    await failTimes(b, 1)
+    vi.setSystemTime(T0 + 10_000)
+    await b.execute(ok)
+    expect(b.state).toBe('half_open')
+    await b.execute(ok)
+    expect(b.state).toBe('closed')
+    expect(changes).toEqual([
+      { from: 'closed', to: 'open' },
+      { from: 'open', to: 'half_open' },
+      { from: 'half_open', to: 'closed' },
+    ])
+  })
+
+  it('reopens at once on a half-open failure and ignores the other trials that settle late', async () => {
+    const b = breaker({ failureThreshold: 1, halfOpenMaxCalls: 2, successThreshold: 1 })
+    await failTimes(b, 1)
+    vi.setSystemTime(T0 + 10_000)
+    let release: (value: string) => void = () => {}
+    const slow = b.execute(() => new Promise<string>((resolve) => (release = resolve)))
+    await failTimes(b, 1)
+    expect(b.state).toBe('open')
+    release('late')
+    await expect(slow).resolves.toBe('late')
+    expect(b.state).toBe('open')
+  })
+
+  it('grows the reset timeout on each reopening, up to the cap, and resets it on close', async () => {
+    const b = breaker({
+      failureThreshold: 1,
+      resetTimeoutMs: 1_000,
+      backoff: { factor: 3, maxResetTimeoutMs: 5_000 },
+    })
+    const periods: Array<number | null> = []
+    let now = T0
+    await failTimes(b, 1)
+    for (let i = 0; i < 3; i++) {
+      const next = b.snapshot().nextAttemptAt ?? 0
+      periods.push(next - now)
+      vi.setSystemTime((now = next))
+      await failTimes(b, 1)
+    }
+    periods.push((b.snapshot().nextAttemptAt ?? 0) - now)
+    expect(periods).toEqual([1_000, 3_000, 5_000, 5_000])
+    vi.setSystemTime((now += 5_000))
+    await b.execute(ok)
+    await failTimes(b, 1)
+    expect(b.snapshot()).toMatchObject({ reopenCount: 0, nextAttemptAt: now + 1_000 })
+  })
+
+  it('takes up to jitterRatio off the open period at random', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5)
+    const b = breaker({ failureThreshold: 1, backoff: { jitterRatio: 0.2 } })
+    await failTimes(b, 1)
+    expect(b.snapshot().nextAttemptAt).toBe(T0 + 9_000)
+  })
+})
+
+describe('call timeout and signals', () => {
+  it('aborts the signal after callTimeoutMs, rejects with CallTimeoutError and counts a failure', async () => {
+    const b = breaker({ failureThreshold: 1, callTimeoutMs: 100 })
+    const timeouts: unknown[] = []
+    const failures: unknown[] = []
+    b.onTimeout(({ error }) => timeouts.push(error.code))
+    b.onFailure(({ reason }) => failures.push(reason))
+    let seen: AbortSignal | undefined
+    const call = b.execute((signal) => {
+      seen = signal
+      return new Promise(() => {})
+    })
+    const settled = call.catch((error: unknown) => error)
+    expect(vi.getTimerCount()).toBe(1)
+    await vi.advanceTimersByTimeAsync(100)
+    const error = await settled
+    expect(isCallTimeoutError(error)).toBe(true)
+    expect(error).toMatchObject({
+      code: 'UPTIMEKIT_CALL_TIMEOUT',
+      breaker: 'payments',
+      timeoutMs: 100,
+      message: 'call through circuit "payments" timed out after 100 ms',
+    })
+    expect(seen?.aborted).toBe(true)
+    expect(seen?.reason).toBe(error)
+    expect(timeouts).toEqual(['UPTIMEKIT_CALL_TIMEOUT'])
+    expect(failures).toEqual(['timeout'])
+    expect(b.state).toBe('open')
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('clears the call timer when the call settles first', async () => {
+    const b = breaker({ callTimeoutMs: 100 })
+    await expect(b.execute(ok)).resolves.toBe('ok')
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('creates no timer per call without callTimeoutMs', async () => {
+    const b = breaker()
+    let timersDuringCall = -1
+    await b.execute(() => {
+      timersDuringCall = vi.getTimerCount()
+      return ok()
+    })
+    expect(timersDuringCall).toBe(0)
+  })
+
+  it('hands the caller signal through and does not count an error after the caller aborted', async () => {
+    const b = breaker({ failureThreshold: 1 })
+    const caller = new AbortController()
+    const call = b.execute(
+      (signal) =>
+        new Promise((_, reject) => {
+          signal.addEventListener('abort', () => reject(signal.reason as Error))
+        }),
+      caller.signal,
+    )
+    caller.abort(new Error('client went away'))
+    await expect(call).rejects.toThrow('client went away')
+    expect(b.snapshot()).toMatchObject({ state: 'closed', consecutiveFailures: 0 })
+  })
+
+  it('forwards the caller abort to the timed signal and does not count it', async () => {
+    const b = breaker({ failureThreshold: 1, callTimeoutMs: 1_000 })
+    const caller = new AbortController()
+    const call = b.execute(
+      (signal) =>
+        new Promise((_, reject) => {
+          signal.addEventListener('abort', () => reject(signal.reason as Error))
+        }),
+      caller.signal,
+    )
+    caller.abort(new Error('stop'))
+    await expect(call).rejects.toThrow('stop')
+    expect(b.state).toBe('closed')
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('rejects with the reason of an already aborted signal without calling', async () => {
+    const b = breaker()
+    const fn = vi.fn(ok)
+    await expect(b.execute(fn, AbortSignal.abort(new Error('too late')))).rejects.toThrow(
+      'too late',
+    )
+    expect(fn).not.toHaveBeenCalled()
+  })
+})
+
+describe('permits', () => {
+  it('frees the half-open trial slot on release without counting', async () => {
+    const b = breaker({ failureThreshold: 1 })
+    await failTimes(b, 1)
+    vi.setSystemTime(T0 + 10_000)
+    const permit = b.tryAcquire()
+    if (isCircuitOpenError(permit)) throw permit
+    expect(isCircuitOpenError(b.tryAcquire())).toBe(true)
+    permit.release()
+    permit.failure(new Error('ignored: already settled'))
+    expect(b.snapshot().halfOpen).toEqual({ inFlight: 0, successes: 0 })
+    const second = b.tryAcquire()
+    if (isCircuitOpenError(second)) throw second
+    second.success()
+    expect(b.state).toBe('closed')
+  })
+
+  it('ignores outcomes of calls admitted before a manual close', async () => {
+    const b = breaker({ failureThreshold: 1 })
+    const permit = b.tryAcquire()
+    if (isCircuitOpenError(permit)) throw permit
+    b.forceClose()
+    permit.failure(new Error('stale'))
+    expect(b.state).toBe('closed')
+  })
+})
+
+describe('manual control', () => {
+  it('forceOpen holds the circuit open past the reset timeout until forceClose', async () => {
+    const b = breaker()
+    b.forceOpen()
+    vi.setSystemTime(T0 + 60_000)
+    expect(b.state).toBe('open')
+    const error = await rejection(b.execute(ok))
+    expect(error.message).toBe('circuit "payments" is open: it is held open by forceOpen()')
+    expect(error.retryAfterMs).toBe(10_000)
+    expect(b.snapshot()).toMatchObject({ mode: 'forced_open', nextAttemptAt: null })
+    b.forceClose()
+    await expect(b.execute(ok)).resolves.toBe('ok')
+    expect(b.snapshot().mode).toBe('auto')
+  })
+
+  it('disable lets every call through uncounted', async () => {
+    const b = breaker({ failureThreshold: 1 })
+    b.disable()
+    await failTimes(b, 5)
+    expect(b.snapshot()).toMatchObject({
+      state: 'closed',
+      mode: 'disabled',
+      consecutiveFailures: 0,
+    })
+    b.forceClose()
+    await failTimes(b, 1)
+    expect(b.state).toBe('open')
+  })
+})
+
+describe('observing', () => {
+  it('snapshot gives state, counts and the next attempt time', async () => {
+    const b = breaker({ failureThreshold: 2 })
+    await failTimes(b, 1)
+    expect(b.snapshot()).toEqual({
+      name: 'payments',
+      state: 'closed',
+      mode: 'auto',
+      consecutiveFailures: 1,
+      window: null,
+      halfOpen: null,
+      openedAt: null,
+      nextAttemptAt: null,
+      reopenCount: 0,
+    })
+    vi.setSystemTime(T0 + 5)
+    await failTimes(b, 1)
+    expect(b.snapshot()).toEqual({
+      name: 'payments',
+      state: 'open',
+      mode: 'auto',
+      consecutiveFailures: 2,
+      window: null,
+      halfOpen: null,
+      openedAt: T0 + 5,
+      nextAttemptAt: T0 + 10_005,
+      reopenCount: 0,
+    })
+  })
+
+  it('healthCheck fails while open, naming the breaker and when it retries', async () => {
+    const b = breaker({ failureThreshold: 1 })
+    const check = b.healthCheck()
+    await expect(check(new AbortController().signal)).resolves.toEqual({
+      state: 'closed',
+      mode: 'auto',
+    })
+    await failTimes(b, 1)
+    await expect(check(new AbortController().signal)).rejects.toThrow(
+      'circuit "payments" is open: next attempt in 10 s',
+    )
+    vi.setSystemTime(T0 + 10_000)
+    await expect(check(new AbortController().signal)).resolves.toEqual({
+      state: 'half_open',
+      mode: 'auto',
+    })
+  })
+
+  it('reports successes and failures with durations, and unsubscribes', async () => {
+    const b = breaker()
+    const events: unknown[] = []
+    const off = b.onSuccess((event) => events.push(['success', event]))
+    b.onFailure((event) => events.push(['failure', event.reason, event.durationMs]))
+    await b.execute(async () => {
+      vi.setSystemTime(T0 + 25)
+      return 'ok'
+    })
+    off()
+    await b.execute(ok)
+    await failTimes(b, 1)
+    expect(events).toEqual([
+      ['success', { durationMs: 25 }],
+      ['failure', 'error', 0],
+    ])
+  })
+
+  it('logs a throwing listener and keeps going', async () => {
+    const logger = { info: vi.fn(), warn: vi.fn(), error: vi.fn() }
+    const b = breaker({ failureThreshold: 1, logger })
+    const bad = new Error('listener bug')
+    b.onStateChange(() => {
+      throw bad
+    })
+    const seen: unknown[] = []
+    b.onStateChange((change) => seen.push(change))
+    await failTimes(b, 1)
+    expect(seen).toEqual([{ from: 'closed', to: 'open' }])
+    expect(logger.error).toHaveBeenCalledWith(
+      { breaker: 'payments', err: bad },
+      'a circuit breaker listener threw',
+    )
+    expect(logger.warn).toHaveBeenCalledWith(
+      { breaker: 'payments', from: 'closed', to: 'open', mode: 'auto', retryInMs: 10_000 },
+      'circuit "payments" opened',
+    )
+  })
+})
