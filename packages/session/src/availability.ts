@@ -1,0 +1,112 @@
+import { SessionUnavailableError } from './errors.js'
+import type { Logger } from './logger.js'
+import { redactCredentials } from './redact-credentials.js'
+import type { SessionRedisClient } from './session-redis-client.js'
+
+// Replies that mean "this node cannot serve you right now", not "your command is wrong".
+const TRANSIENT_REPLY = /^(READONLY|LOADING|MASTERDOWN|TRYAGAIN|BUSY|CLUSTERDOWN)\b/
+
+/** Whether `err` says Redis is unreachable or unable to serve, as opposed to a bad command. */
+function isOutage(err: unknown): boolean {
+  const { name, message } = err as { name?: unknown; message?: unknown }
+  if (name !== 'ReplyError') return true
+  return typeof message === 'string' && TRANSIENT_REPLY.test(message)
+}
+
+/**
+ * Runs store commands under a deadline and remembers outages. While Redis is known to be down,
+ * requests fail at once (no command queued, so memory stays flat) and a single probe at a time,
+ * sent only when the client is connected, finds out when it is back.
+ */
+export class Availability {
+  readonly #client: SessionRedisClient
+  readonly #timeoutMs: number
+  readonly #logger: Logger
+  #downSince: number | undefined
+  #probing = false
+  #ready: Promise<void> | undefined
+
+  constructor(client: SessionRedisClient, timeoutMs: number, logger: Logger) {
+    this.#client = client
+    this.#timeoutMs = timeoutMs
+    this.#logger = logger
+  }
+
+  /** Whether the last command failed for an outage and no command has succeeded since. */
+  get isDown(): boolean {
+    return this.#downSince !== undefined
+  }
+
+  /**
+   * Runs `operation` once Redis can take it, within the deadline.
+   * @throws SessionUnavailableError when Redis is down, not ready in time or too slow.
+   */
+  async run<T>(operation: () => Promise<T>): Promise<T> {
+    const status = this.#client.status
+    // 'wait' is a lazyConnect client: its first command is what connects it.
+    const connected = status === 'ready' || status === 'wait'
+    if (this.#downSince !== undefined && (!connected || this.#probing)) {
+      throw new SessionUnavailableError('Redis is unavailable; answering without waiting')
+    }
+    const probe = this.#downSince !== undefined
+    this.#probing ||= probe
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer from Redis within ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
+      )
+      timer.unref()
+    })
+    const work = connected ? operation() : this.#whenReady().then(operation)
+    // The deadline may win; the late outcome of `work` must not become an unhandled rejection.
+    work.catch(() => undefined)
+    try {
+      const result = await Promise.race([work, deadline])
+      this.#up()
+      return result
+    } catch (err) {
+      if (!isOutage(err)) throw err
+      this.#down(err)
+      throw new SessionUnavailableError('Redis is unavailable', { cause: err })
+    } finally {
+      clearTimeout(timer)
+      if (probe) this.#probing = false
+    }
+  }
+
+  // One shared waiter, so a burst of requests during connect adds one listener, not one each.
+  #whenReady(): Promise<void> {
+    this.#ready ??= new Promise<void>((resolve, reject) => {
+      const settle = (err?: unknown): void => {
+        this.#client.removeListener('ready', onReady)
+        this.#client.removeListener('error', onError)
+        this.#ready = undefined
+        if (err === undefined) resolve()
+        else reject(err instanceof Error ? err : new Error(String(err)))
+      }
+      const onReady = (): void => settle()
+      const onError = (err: unknown): void => settle(err ?? new Error('Redis connection error'))
+      this.#client.once('ready', onReady)
+      this.#client.once('error', onError)
+    })
+    return this.#ready
+  }
+
+  #down(err: unknown): void {
+    if (this.#downSince !== undefined) return
+    this.#downSince = Date.now()
+    const message = redactCredentials(String((err as { message?: unknown }).message ?? err))
+    this.#logger.warn(
+      { err: { message } },
+      'session store unavailable: session requests get 503 until Redis answers again',
+    )
+  }
+
+  #up(): void {
+    if (this.#downSince === undefined) return
+    const downtimeMs = Date.now() - this.#downSince
+    this.#downSince = undefined
+    this.#logger.info({ downtimeMs }, 'session store available again')
+  }
+}

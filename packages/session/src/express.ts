@@ -1,0 +1,76 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import session from 'express-session'
+import { readCookie } from './cookie-signature.js'
+import type { RedisSessionOptions } from './options.js'
+import { createSessionRuntime } from './session-runtime.js'
+import type { RedisSessionStore, StoreCallback, StoredSession } from './session-store.js'
+
+export type { RedisSessionOptions, SessionCookieOptions } from './options.js'
+
+/** express-session's Store face of the shared core store. */
+class ExpressRedisStore extends session.Store {
+  readonly #core: RedisSessionStore
+  constructor(core: RedisSessionStore) {
+    super()
+    this.#core = core
+  }
+  override get(
+    sid: string,
+    callback: (err: unknown, session?: session.SessionData | null) => void,
+  ): void {
+    this.#core.get(sid, callback as StoreCallback<StoredSession | null>)
+  }
+  override set(sid: string, data: session.SessionData, callback?: (err?: unknown) => void): void {
+    this.#core.set(sid, data, callback)
+  }
+  override destroy(sid: string, callback?: (err?: unknown) => void): void {
+    this.#core.destroy(sid, callback)
+  }
+}
+
+/**
+ * express-session on Redis with safe defaults. Requests without a session cookie never touch
+ * Redis; while Redis is down, requests that carry one get a JSON 503 with `Retry-After` within
+ * `unavailableTimeoutMs`. Mount it only on the routes that need sessions, or after those that don't.
+ *
+ * @example
+ * const redis = createRedisClient(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+ * app.use(redisSession({ redis, secret: process.env.SESSION_SECRET!, ttlSeconds: 86400 }))
+ * app.post('/login', (req, res, next) => req.session.regenerate((err) => { ... }))
+ */
+export function redisSession(options: RedisSessionOptions): RequestHandler {
+  const runtime = createSessionRuntime(options)
+  const { name, cookie, secrets, rolling } = runtime.options
+  const middleware = session({
+    store: new ExpressRedisStore(runtime.store),
+    secret: [...secrets],
+    name,
+    cookie: { ...cookie },
+    resave: false,
+    saveUninitialized: false,
+    rolling,
+    unset: 'keep',
+  })
+  const { statusCode, headers, body } = runtime.unavailable
+  return (req: Request, res: Response, next: NextFunction) => {
+    const sent = runtime.verify(readCookie(req.headers.cookie, name))
+    void middleware(req, res, (err?: unknown) => {
+      if (err === undefined || err === null) {
+        const { session: current } = req
+        if (sent?.rotated && current !== undefined && req.sessionID === sent.sid) {
+          if (!cookie.secure || req.secure) {
+            const { path, domain, sameSite, secure, httpOnly } = cookie
+            const expires = current.cookie.expires ?? undefined
+            const attributes = { path, domain, sameSite, secure, httpOnly, expires }
+            res.cookie(name, runtime.signCookie(sent.sid), attributes)
+          }
+        }
+        return next()
+      }
+      if (!runtime.isUnavailable(err)) return next(err)
+      // A save that failed after the response started cannot turn it into a 503.
+      if (res.headersSent) return
+      res.status(statusCode).set(headers).send(body)
+    })
+  }
+}
