@@ -4,21 +4,24 @@ import { raceAbort } from './abortable.js'
 
 /**
  * The part of a Redis client the check uses; both ioredis (`status`) and
- * node-redis (`isReady`) clients fit.
+ * node-redis (`isOpen`) clients fit.
  */
 export interface RedisLikeClient {
   ping(): Promise<unknown>
   /** ioredis: `'ready'` when connected. */
   readonly status?: string
-  /** node-redis: true when connected. */
-  readonly isReady?: boolean
+  /** node-redis: false once closed or never connected. */
+  readonly isOpen?: boolean
 }
 
+// ioredis states in which a PING would only wait in the offline queue for a connection that is gone.
+const LOST = new Set(['reconnecting', 'close', 'end'])
+
 /**
- * Checks a Redis connection with `PING`. Fails at once while the client
- * reports it is not connected, instead of letting the offline queue hold the
- * `PING` until the timeout (ioredis in `wait` with `lazyConnect` is still pinged,
- * which connects it).
+ * Checks a Redis connection with `PING`. Fails at once while the connection
+ * is lost (ioredis `reconnecting`/`close`/`end`, node-redis closed) rather
+ * than letting the offline queue hold the `PING` until the timeout; while the
+ * client is still connecting, the `PING` waits for it (up to the timeout).
  *
  * @param client - an ioredis `Redis`/`Cluster` or a node-redis client
  */
@@ -31,14 +34,10 @@ export function redisCheck(client: RedisLikeClient): HealthCheck {
     )
   }
   return async (signal) => {
-    if (
-      typeof client.status === 'string' &&
-      client.status !== 'ready' &&
-      client.status !== 'wait'
-    ) {
+    if (typeof client.status === 'string' && LOST.has(client.status)) {
       throw new Error(`redis connection is ${client.status}`)
     }
-    if (client.isReady === false) throw new Error('redis client is not ready')
+    if (client.isOpen === false) throw new Error('redis client is closed')
     await raceAbort(client.ping(), signal)
   }
 }
