@@ -46,9 +46,17 @@ export function send(agent, baseUrl, { method, path, headers = {}, body }, timeo
  * its last answer, with the stats of every phase.
  *
  * @param {{ baseUrl: string, concurrency?: number, pauseMs?: number, timeoutMs?: number,
- *           next: (n: number) => LoadRequest }} options
+ *           phase?: string, next: (n: number) => LoadRequest }} options
+ *   `phase` names the first phase (default 'start')
  */
-export function startLoad({ baseUrl, concurrency = 8, pauseMs = 0, timeoutMs = 10_000, next }) {
+export function startLoad({
+  baseUrl,
+  concurrency = 8,
+  pauseMs = 0,
+  timeoutMs = 10_000,
+  phase = 'start',
+  next,
+}) {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
   const phases = new Map()
   let current
@@ -69,7 +77,7 @@ export function startLoad({ baseUrl, concurrency = 8, pauseMs = 0, timeoutMs = 1
     }
     current = phases.get(name)
   }
-  setPhase('start')
+  setPhase(phase)
 
   const worker = async () => {
     while (!stopping) {
