@@ -240,14 +240,18 @@ describe('httpCheck', () => {
 
 describe('heapCheck', () => {
   it('passes below the limit and reports used and limit', async () => {
-    expect(await run(heapCheck())).toEqual({
+    const result = await run(heapCheck())
+    expect(result).toEqual({
       ...PASS,
       details: {
         usedBytes: expect.any(Number),
         limitBytes: expect.any(Number),
         usedRatio: expect.any(Number),
+        heapSizeLimitBytes: expect.any(Number),
       },
     })
+    const details = result.details as { limitBytes: number; heapSizeLimitBytes: number }
+    expect(details.limitBytes).toBe(details.heapSizeLimitBytes)
   })
 
   it('fails above maxUsedRatio, naming used and limit', async () => {
