@@ -1,0 +1,264 @@
+import type { AddressInfo } from 'node:net'
+import express from 'express'
+import Fastify from 'fastify'
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest'
+import { CircuitBreaker, type CircuitBreakerOptions } from '../src/breaker.js'
+import { breakerGuard } from '../src/express.js'
+import { breakerPlugin } from '../src/fastify.js'
+
+const T0 = Date.UTC(2030, 0, 1)
+
+interface App {
+  url: string
+  /** Times the /ok handler ran. */
+  okHits: () => number
+  /** Resolves once a /hang request reached its handler. */
+  hanging: () => Promise<void>
+}
+interface StartOptions {
+  queueOnOpen?: boolean
+  isFailureStatus?: (statusCode: number) => boolean
+}
+type Start = (breaker: CircuitBreaker, options?: StartOptions) => Promise<App>
+
+function hangSignal() {
+  let entered: () => void = () => {}
+  let next = new Promise<void>((resolve) => (entered = resolve))
+  return {
+    enter: () => entered(),
+    hanging: async () => {
+      await next
+      next = new Promise<void>((resolve) => (entered = resolve))
+    },
+  }
+}
+
+const startExpress: Start = async (breaker, options = {}) => {
+  let okHits = 0
+  const hang = hangSignal()
+  const app = express()
+  const guard = breakerGuard(breaker, {
+    isFailureStatus: options.isFailureStatus,
+    onOpen: options.queueOnOpen ? (_req, res) => res.status(202).json({ queued: true }) : undefined,
+  })
+  app.get('/ok', guard, (_req, res) => {
+    okHits++
+    res.json({ ok: true })
+  })
+  app.get('/fail', guard, (_req, res) => res.status(500).json({ error: 'upstream' }))
+  app.get('/throw', guard, () => {
+    throw new Error('kaput')
+  })
+  app.get('/missing', guard, (_req, res) => res.status(404).json({ error: 'not found' }))
+  app.get('/busy', guard, (_req, res) => res.status(429).json({ error: 'busy' }))
+  app.get('/hang', guard, (_req, res) => {
+    res.once('close', () => res.status(500).end())
+    hang.enter()
+  })
+  const server = app.listen(0, '127.0.0.1')
+  onTestFinished(() => {
+    server.closeAllConnections()
+    server.close()
+  })
+  await new Promise((resolve) => server.once('listening', resolve))
+  const { port } = server.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}`, okHits: () => okHits, hanging: hang.hanging }
+}
+
+const startFastify: Start = async (breaker, options = {}) => {
+  let okHits = 0
+  const hang = hangSignal()
+  // fetch keeps connections alive; close them all so close() does not wait for its idle timeout.
+  const app = Fastify({ forceCloseConnections: true })
+  onTestFinished(() => app.close())
+  await app.register(breakerPlugin, {
+    isFailureStatus: options.isFailureStatus,
+    onOpen: options.queueOnOpen
+      ? (_req, reply) => reply.code(202).send({ queued: true })
+      : undefined,
+  })
+  const config = { breaker }
+  app.get('/ok', { config }, async () => {
+    okHits++
+    return { ok: true }
+  })
+  app.get('/fail', { config }, async (_req, reply) => reply.code(500).send({ error: 'upstream' }))
+  app.get('/throw', { config }, async () => {
+    throw new Error('kaput')
+  })
+  app.get('/missing', { config }, async (_req, reply) =>
+    reply.code(404).send({ error: 'not found' }),
+  )
+  app.get('/busy', { config }, async (_req, reply) => reply.code(429).send({ error: 'busy' }))
+  app.get('/hang', { config }, async (_req, reply) => {
+    const closed = new Promise((resolve) => reply.raw.once('close', resolve))
+    hang.enter()
+    await closed
+    return reply.code(500).send({ error: 'too late' })
+  })
+  const url = await app.listen({ port: 0, host: '127.0.0.1' })
+  return { url, okHits: () => okHits, hanging: hang.hanging }
+}
+
+function paymentsBreaker(options: Partial<CircuitBreakerOptions> = {}) {
+  const breaker = new CircuitBreaker({
+    name: 'payments',
+    failureThreshold: 1,
+    resetTimeoutMs: 30_000,
+    backoff: { jitterRatio: 0 },
+    ...options,
+  })
+  const outcomes: string[] = []
+  breaker.onSuccess(() => outcomes.push('success'))
+  breaker.onFailure(() => outcomes.push('failure'))
+  return { breaker, outcomes }
+}
+
+async function get(url: string): Promise<{ status: number; body: unknown; headers: Headers }> {
+  const res = await fetch(url)
+  return { status: res.status, headers: res.headers, body: await res.json() }
+}
+
+beforeEach(() => {
+  // Only the clock: sockets and vi.waitFor keep their real timers.
+  vi.useFakeTimers({ toFake: ['Date'] })
+  vi.setSystemTime(T0)
+})
+afterEach(() => vi.useRealTimers())
+
+describe.each([
+  ['express', startExpress],
+  ['fastify', startFastify],
+] as const)('%s guard', (_name, start) => {
+  it('counts 5xx responses and thrown errors as failures and opens the circuit', async () => {
+    const { breaker, outcomes } = paymentsBreaker({ failureThreshold: 2 })
+    const app = await start(breaker)
+    expect((await get(`${app.url}/fail`)).status).toBe(500)
+    expect((await fetch(`${app.url}/throw`)).status).toBe(500)
+    await vi.waitFor(() => expect(outcomes).toEqual(['failure', 'failure']))
+    expect(breaker.state).toBe('open')
+  })
+
+  it('counts 2xx and 4xx responses as successes', async () => {
+    const { breaker, outcomes } = paymentsBreaker({ failureThreshold: 2 })
+    const app = await start(breaker)
+    await get(`${app.url}/fail`)
+    expect(await get(`${app.url}/missing`)).toMatchObject({ status: 404 })
+    expect(await get(`${app.url}/ok`)).toMatchObject({ status: 200, body: { ok: true } })
+    await vi.waitFor(() => expect(outcomes).toEqual(['failure', 'success', 'success']))
+    expect(breaker.snapshot()).toMatchObject({ state: 'closed', consecutiveFailures: 0 })
+  })
+
+  it('answers 503 with Retry-After and a JSON body naming the breaker while open', async () => {
+    const { breaker } = paymentsBreaker()
+    const app = await start(breaker)
+    await get(`${app.url}/fail`)
+    await vi.waitFor(() => expect(breaker.state).toBe('open'))
+    vi.setSystemTime(T0 + 1_500)
+    const res = await get(`${app.url}/ok`)
+    expect(res.status).toBe(503)
+    expect(res.headers.get('retry-after')).toBe('29')
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8')
+    expect(res.headers.get('cache-control')).toBe('no-store')
+    expect(res.body).toEqual({
+      error: 'Service Unavailable',
+      code: 'UPTIMEKIT_CIRCUIT_OPEN',
+      message: 'circuit "payments" is open: next attempt in 29 s',
+      breaker: 'payments',
+      retryAfterSeconds: 29,
+    })
+    expect(app.okHits()).toBe(0)
+  })
+
+  it('lets onOpen answer instead of the 503 (202 after queueing)', async () => {
+    const { breaker } = paymentsBreaker()
+    const app = await start(breaker, { queueOnOpen: true })
+    await get(`${app.url}/fail`)
+    await vi.waitFor(() => expect(breaker.state).toBe('open'))
+    expect(await get(`${app.url}/ok`)).toMatchObject({ status: 202, body: { queued: true } })
+    expect(app.okHits()).toBe(0)
+  })
+
+  it('recovers through half-open: a successful trial closes the circuit', async () => {
+    const { breaker } = paymentsBreaker()
+    const changes: string[] = []
+    breaker.onStateChange(({ to }) => changes.push(to))
+    const app = await start(breaker)
+    await get(`${app.url}/fail`)
+    await vi.waitFor(() => expect(breaker.state).toBe('open'))
+    vi.setSystemTime(T0 + 30_000)
+    expect(await get(`${app.url}/ok`)).toMatchObject({ status: 200, body: { ok: true } })
+    await vi.waitFor(() => expect(changes).toEqual(['open', 'half_open', 'closed']))
+  })
+
+  it('reopens when the half-open trial answers 5xx', async () => {
+    const { breaker } = paymentsBreaker()
+    const app = await start(breaker)
+    await get(`${app.url}/fail`)
+    await vi.waitFor(() => expect(breaker.state).toBe('open'))
+    vi.setSystemTime(T0 + 30_000)
+    expect((await get(`${app.url}/fail`)).status).toBe(500)
+    await vi.waitFor(() =>
+      expect(breaker.snapshot()).toMatchObject({ state: 'open', reopenCount: 1 }),
+    )
+    expect((await get(`${app.url}/ok`)).headers.get('retry-after')).toBe('60')
+  })
+
+  it('does not count a client that disconnects before the response, and frees its trial slot', async () => {
+    const { breaker, outcomes } = paymentsBreaker()
+    const app = await start(breaker)
+    await get(`${app.url}/fail`)
+    await vi.waitFor(() => expect(breaker.state).toBe('open'))
+    vi.setSystemTime(T0 + 30_000)
+    const client = new AbortController()
+    const request = fetch(`${app.url}/hang`, { signal: client.signal }).catch(
+      (error: Error) => error.name,
+    )
+    await app.hanging()
+    expect(breaker.snapshot().halfOpen).toEqual({ inFlight: 1, successes: 0 })
+    client.abort()
+    expect(await request).toBe('AbortError')
+    await vi.waitFor(() =>
+      expect(breaker.snapshot().halfOpen).toEqual({ inFlight: 0, successes: 0 }),
+    )
+    expect(outcomes).toEqual(['failure'])
+    expect(await get(`${app.url}/ok`)).toMatchObject({ status: 200 })
+    await vi.waitFor(() => expect(outcomes).toEqual(['failure', 'success']))
+    expect(breaker.state).toBe('closed')
+  })
+
+  it('counts the statuses isFailureStatus names', async () => {
+    const { breaker, outcomes } = paymentsBreaker({ failureThreshold: 5 })
+    const app = await start(breaker, { isFailureStatus: (status) => status === 429 })
+    await get(`${app.url}/busy`)
+    await get(`${app.url}/fail`)
+    await vi.waitFor(() => expect(outcomes).toEqual(['failure', 'success']))
+  })
+})
+
+describe('guard setup errors', () => {
+  it('breakerGuard rejects something that is not a breaker', () => {
+    expect(() => breakerGuard({} as CircuitBreaker)).toThrow(
+      '`breaker` must be a CircuitBreaker (got object)',
+    )
+  })
+
+  it('the Fastify plugin rejects a route whose config.breaker is not a breaker', async () => {
+    const app = Fastify()
+    onTestFinished(() => app.close())
+    await app.register(breakerPlugin)
+    expect(() =>
+      app.get('/x', { config: { breaker: 'payments' as never } }, async () => 'x'),
+    ).toThrow('`config.breaker` must be a CircuitBreaker (got string)')
+  })
+
+  it('Fastify judges a thrown error by the breaker isFailure', async () => {
+    const { breaker, outcomes } = paymentsBreaker({
+      isFailure: (error) => (error as Error).message !== 'kaput',
+    })
+    const app = await startFastify(breaker)
+    expect((await fetch(`${app.url}/throw`)).status).toBe(500)
+    await vi.waitFor(() => expect(outcomes).toEqual(['success']))
+    expect(breaker.state).toBe('closed')
+  })
+})
