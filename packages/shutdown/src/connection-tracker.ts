@@ -45,6 +45,7 @@ export function trackConnections(server: NetServer): ConnectionTracker {
   const toCheck = new Set<Socket>()
   let phase: 'serving' | 'draining' | 'closing' = 'serving'
   let checkImmediate: NodeJS.Immediate | undefined
+  let closeImmediate: NodeJS.Immediate | undefined
   let graceTimer: NodeJS.Timeout | undefined
   let onEmpty: (() => void) | undefined
   const isHttp2 = typeof (server as { updateSettings?: unknown }).updateSettings === 'function'
@@ -162,17 +163,21 @@ export function trackConnections(server: NetServer): ConnectionTracker {
         done = true
         onClosed()
       }
-      // net.Server's close, not http.Server's: the latter also destroys every connection it
-      // thinks idle, including one just accepted whose request is still in the kernel buffer.
-      NetServer.prototype.close.call(server, (err?: Error) => {
-        if (err === undefined) return finish()
-        // Not listening (closed elsewhere or never opened): wait for the connections we know.
-        onEmpty = finish
-        notifyIfEmpty()
+      // Closing the listening socket resets every connection still in the kernel's accept
+      // queue. From setImmediate, the poll phase that just ran has accepted all of them.
+      closeImmediate = setImmediate(() => {
+        // net.Server's close, not http.Server's: the latter also destroys every connection it
+        // thinks idle, including one just accepted whose request is still in the kernel buffer.
+        NetServer.prototype.close.call(server, (err?: Error) => {
+          if (err === undefined) return finish()
+          // Not listening (closed elsewhere or never opened): wait for the connections we know.
+          onEmpty = finish
+          notifyIfEmpty()
+        })
+        for (const socket of sockets.keys()) schedule(socket)
+        for (const session of sessions) session.close()
+        graceTimer = setTimeout(sweep, FRESH_CONNECTION_GRACE_MS)
       })
-      for (const socket of sockets.keys()) schedule(socket)
-      for (const session of sessions) session.close()
-      graceTimer = setTimeout(sweep, FRESH_CONNECTION_GRACE_MS)
     },
     destroyAll() {
       const count = sockets.size + sessions.size
@@ -188,6 +193,7 @@ export function trackConnections(server: NetServer): ConnectionTracker {
       server.off('request', onRequest)
       server.off('session', onSession)
       if (checkImmediate !== undefined) clearImmediate(checkImmediate)
+      if (closeImmediate !== undefined) clearImmediate(closeImmediate)
       if (graceTimer !== undefined) clearTimeout(graceTimer)
     },
   }

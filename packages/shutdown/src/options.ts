@@ -147,18 +147,33 @@ export function resolveOptions(options: ShutdownOptions | undefined): ResolvedSh
   }
   const hookTimeoutMs = checkMs('hookTimeoutMs', given.hookTimeoutMs, DEFAULTS.hookTimeoutMs, 1)
   const signals: unknown = given.signals ?? DEFAULTS.signals
-  if (!Array.isArray(signals) || !signals.every((s) => typeof s === 'string' && /^SIG[A-Z0-9]+$/.test(s))) {
-    throw new InvalidOptionError('signals', 'must be an array of signal names like "SIGTERM"', show(signals))
+  if (
+    !Array.isArray(signals) ||
+    !signals.every((s) => typeof s === 'string' && /^SIG[A-Z0-9]+$/.test(s))
+  ) {
+    throw new InvalidOptionError(
+      'signals',
+      'must be an array of signal names like "SIGTERM"',
+      show(signals),
+    )
   }
   const readiness = given.readiness
   if (
     readiness !== undefined &&
     typeof (readiness as Partial<Readiness> | null)?.markNotReady !== 'function'
   ) {
-    throw new InvalidOptionError('readiness', 'must have a `markNotReady(reason)` method', show(readiness))
+    throw new InvalidOptionError(
+      'readiness',
+      'must have a `markNotReady(reason)` method',
+      show(readiness),
+    )
   }
   if (given.logger !== undefined && !isLogger(given.logger)) {
-    throw new InvalidOptionError('logger', 'must have `info`, `warn` and `error` methods', show(given.logger))
+    throw new InvalidOptionError(
+      'logger',
+      'must have `info`, `warn` and `error` methods',
+      show(given.logger),
+    )
   }
   if (given.exit !== undefined && typeof given.exit !== 'boolean') {
     throw new InvalidOptionError('exit', 'must be a boolean', show(given.exit))

@@ -43,7 +43,11 @@ export interface Shutdown {
 }
 
 const describe = (value: unknown): string =>
-  value === null ? 'null' : typeof value === 'object' ? 'an object that is not a server' : typeof value
+  value === null
+    ? 'null'
+    : typeof value === 'object'
+      ? 'an object that is not a server'
+      : typeof value
 
 /**
  * Drains `server` gracefully on SIGTERM/SIGINT (or `shutdown()`): flips readiness, keeps
@@ -151,7 +155,12 @@ export function createShutdown(server: NetServer, options?: ShutdownOptions): Sh
     tracker.beginDrain()
     drain(reason).catch((err: unknown) => {
       logger.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed')
-      finish({ reason, result: 'timed_out', exitCode: 1, destroyedConnections: tracker.destroyAll() })
+      finish({
+        reason,
+        result: 'timed_out',
+        exitCode: 1,
+        destroyedConnections: tracker.destroyAll(),
+      })
     })
     return outcome
   }
