@@ -13,10 +13,14 @@ function isOutage(err: unknown): boolean {
   return typeof message === 'string' && TRANSIENT_REPLY.test(message)
 }
 
+/** Pause between two recovery probes while Redis is known to be down, in milliseconds. */
+export const PROBE_INTERVAL_MS = 250
+
 /**
  * Runs store commands under a deadline and remembers outages. While Redis is known to be down,
- * requests fail at once (no command queued, so memory stays flat) and a single probe at a time,
- * sent only when the client is connected, finds out when it is back.
+ * requests fail at once (no command queued, so memory stays flat whatever the request rate) and a
+ * background PING, one at a time and at most every {@link PROBE_INTERVAL_MS}, finds out when it
+ * is back.
  */
 export class Availability {
   readonly #client: SessionRedisClient
@@ -24,6 +28,7 @@ export class Availability {
   readonly #logger: Logger
   #downSince: number | undefined
   #probing = false
+  #lastProbeAt = 0
   #ready: Promise<void> | undefined
 
   constructor(client: SessionRedisClient, timeoutMs: number, logger: Logger) {
@@ -39,17 +44,32 @@ export class Availability {
 
   /**
    * Runs `operation` once Redis can take it, within the deadline.
-   * @throws SessionUnavailableError when Redis is down, not ready in time or too slow.
+   * @throws SessionUnavailableError at once while Redis is known to be down, or when it is not
+   * ready in time or too slow.
    */
   async run<T>(operation: () => Promise<T>): Promise<T> {
-    const status = this.#client.status
     // 'wait' is a lazyConnect client: its first command is what connects it.
-    const connected = status === 'ready' || status === 'wait'
-    if (this.#downSince !== undefined && (!connected || this.#probing)) {
+    const connected = this.#client.status === 'ready' || this.#client.status === 'wait'
+    if (this.#downSince !== undefined) {
+      if (connected) this.#probe()
       throw new SessionUnavailableError('Redis is unavailable; answering without waiting')
     }
-    const probe = this.#downSince !== undefined
-    this.#probing ||= probe
+    try {
+      const result = await this.#withDeadline(
+        connected ? operation() : this.#whenReady().then(operation),
+      )
+      this.#up()
+      return result
+    } catch (err) {
+      if (!isOutage(err)) throw err
+      this.#down(err)
+      throw new SessionUnavailableError('Redis is unavailable', { cause: err })
+    }
+  }
+
+  async #withDeadline<T>(work: Promise<T>): Promise<T> {
+    // The deadline may win; the late outcome of `work` must not become an unhandled rejection.
+    work.catch(() => undefined)
     let timer: NodeJS.Timeout | undefined
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -58,21 +78,26 @@ export class Availability {
       )
       timer.unref()
     })
-    const work = connected ? operation() : this.#whenReady().then(operation)
-    // The deadline may win; the late outcome of `work` must not become an unhandled rejection.
-    work.catch(() => undefined)
     try {
-      const result = await Promise.race([work, deadline])
-      this.#up()
-      return result
-    } catch (err) {
-      if (!isOutage(err)) throw err
-      this.#down(err)
-      throw new SessionUnavailableError('Redis is unavailable', { cause: err })
+      return await Promise.race([work, deadline])
     } finally {
       clearTimeout(timer)
-      if (probe) this.#probing = false
     }
+  }
+
+  #probe(): void {
+    const now = Date.now()
+    if (this.#probing || now - this.#lastProbeAt < PROBE_INTERVAL_MS) return
+    this.#probing = true
+    this.#withDeadline(this.#client.ping())
+      .then(
+        () => this.#up(),
+        () => undefined,
+      )
+      .finally(() => {
+        this.#probing = false
+        this.#lastProbeAt = Date.now()
+      })
   }
 
   // One shared waiter, so a burst of requests during connect adds one listener, not one each.

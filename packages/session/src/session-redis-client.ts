@@ -5,6 +5,7 @@
 export interface SessionRedisClient {
   /** ioredis connection status: `'ready'` means commands go out now. */
   readonly status: string
+  ping(): Promise<string>
   get(key: string): Promise<string | null>
   set(key: string, value: string, mode: 'PX', milliseconds: number): Promise<unknown>
   del(...keys: string[]): Promise<number>

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import { Redis } from 'ioredis'
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { closedPort } from '../../../test/support/ports.js'
+import { sign } from '../src/cookie-signature.js'
+import { createRedisClient } from '../src/redis-client.js'
+import { FRAMEWORKS, recordingLogger, SECRET } from './apps.js'
+import { Browser } from './browser.js'
+import { ready, startRedis, type RedisProcess } from './redis-server.js'
+
+const prefix = `uptimekit-test-outage:${randomUUID()}:`
+const UNAVAILABLE_BODY = {
+  statusCode: 503,
+  code: 'UPTIMEKIT_SESSION_UNAVAILABLE',
+  error: 'Service Unavailable',
+  message: 'The session store is unavailable; retry in 1 s',
+}
+
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc')
+  ;(runInNewContext('gc') as () => void)()
+}
+
+/** Command counts from INFO commandstats, without the admin connection's own INFO/CONFIG. */
+async function commandCounts(admin: Redis): Promise<Record<string, number>> {
+  const info = await admin.info('commandstats')
+  const counts: Record<string, number> = {}
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    const [, command, calls] = match as unknown as [string, string, string]
+    if (command !== 'info' && !command.startsWith('config')) counts[command] = Number(calls)
+  }
+  return counts
+}
+
+async function expectUnavailable(res: Response): Promise<void> {
+  expect(res.status).toBe(503)
+  expect(res.headers.get('retry-after')).toBe('1')
+  expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8')
+  expect(await res.json()).toEqual(UNAVAILABLE_BODY)
+}
+
+describe.each(FRAMEWORKS)('%s with Redis down or frozen', (_name, startApp) => {
+  let server: RedisProcess
+  let redis: Redis
+  let admin: Redis
+  let url: string
+  beforeAll(async () => {
+    server = await startRedis()
+    redis = createRedisClient(server.url, { logger: recordingLogger() })
+    admin = new Redis(server.url)
+    await ready(redis)
+    const app = await startApp({ redis, secret: SECRET, prefix, logger: recordingLogger() })
+    url = app.url
+    return async () => {
+      await app.close()
+      redis.disconnect()
+      admin.disconnect()
+      await server.stop()
+    }
+  })
+
+  it('sends 0 Redis commands and sets no cookie for 1,000 anonymous requests', async () => {
+    await admin.config('RESETSTAT')
+    for (let i = 0; i < 1000; i += 50) {
+      const batch = Array.from({ length: 50 }, (_, j) =>
+        fetch(`${url}/${j % 2 === 0 ? 'me' : 'public'}`),
+      )
+      for (const res of await Promise.all(batch)) {
+        expect(res.status).toBe(200)
+        expect(res.headers.getSetCookie()).toEqual([])
+        await res.arrayBuffer()
+      }
+    }
+    expect(await commandCounts(admin)).toEqual({})
+  })
+
+  it('answers 503 with Retry-After on session routes and 200 elsewhere while Redis is frozen, then recovers', async () => {
+    const browser = new Browser()
+    await browser.fetch(`${url}/login?user=ada`, { method: 'POST' })
+    server.freeze()
+    onTestFinished(() => server.thaw())
+
+    await expectUnavailable(await browser.fetch(`${url}/me`, { signal: AbortSignal.timeout(3000) }))
+    const publicRes = await browser.fetch(`${url}/public`, { signal: AbortSignal.timeout(1000) })
+    expect(publicRes.status).toBe(200)
+    expect(await publicRes.json()).toEqual({ ok: true })
+
+    const queued = (): number =>
+      redis.commandQueue.length +
+      (redis as unknown as { offlineQueue: { length: number } }).offlineQueue.length
+    const queuedBefore = queued()
+    collectGarbage()
+    const heapBefore = process.memoryUsage().heapUsed
+    let maxQueued = 0
+    const statuses = new Map<number, number>()
+    for (let i = 0; i < 10_000; i += 100) {
+      const batch = Array.from({ length: 100 }, () =>
+        fetch(`${url}/me`, { headers: { cookie: browser.cookie as string } }),
+      )
+      for (const res of await Promise.all(batch)) {
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
+        await res.arrayBuffer()
+      }
+      maxQueued = Math.max(maxQueued, queued())
+    }
+    collectGarbage()
+    const heapGrowthMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20
+    expect(Object.fromEntries(statuses)).toEqual({ 503: 10_000 })
+    expect(maxQueued - queuedBefore).toBeLessThanOrEqual(20)
+    expect(heapGrowthMb).toBeLessThan(32)
+
+    server.thaw()
+    const deadline = Date.now() + 2000
+    let res = await browser.fetch(`${url}/me`)
+    while (res.status !== 200 && Date.now() < deadline) {
+      await res.arrayBuffer()
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      res = await browser.fetch(`${url}/me`)
+    }
+    expect(await res.json()).toEqual({ userId: 'ada', visits: 0 })
+  })
+})
+
+describe.each(FRAMEWORKS)('%s with nothing listening on the Redis port', (_name, startApp) => {
+  const cookie = async (): Promise<string> =>
+    `connect.sid=${encodeURIComponent(`s:${sign(randomUUID(), SECRET)}`)}`
+
+  it.each([
+    [
+      'createRedisClient',
+      (port: number) =>
+        createRedisClient(`redis://127.0.0.1:${port}`, { logger: recordingLogger() }),
+    ],
+    ['a default ioredis client', (port: number) => new Redis(port, '127.0.0.1')],
+  ] as const)(
+    'answers 503 on session routes and 200 elsewhere with %s',
+    async (_client, makeClient) => {
+      const redis = makeClient(await closedPort())
+      redis.on('error', () => undefined)
+      onTestFinished(() => redis.disconnect())
+      const logger = recordingLogger()
+      const app = await startApp({ redis, secret: SECRET, prefix, logger })
+      onTestFinished(() => app.close())
+      const headers = { cookie: await cookie() }
+      for (let i = 0; i < 3; i++) {
+        await expectUnavailable(
+          await fetch(`${app.url}/me`, { headers, signal: AbortSignal.timeout(3000) }),
+        )
+        const res = await fetch(`${app.url}/public`, { headers, signal: AbortSignal.timeout(1000) })
+        expect(await res.json()).toEqual({ ok: true })
+      }
+      expect(logger.lines.map(({ level, msg }) => [level, msg])).toEqual([
+        ['warn', 'session store unavailable: session requests get 503 until Redis answers again'],
+      ])
+    },
+  )
+})
