@@ -22,24 +22,57 @@ export interface ExampleProcess {
 const entry = (framework: Framework): string =>
   fileURLToPath(new URL(`../../examples/${framework}/src/main.mjs`, import.meta.url))
 
+/** How `startExample` decides the service is up. */
+export interface StartOptions {
+  /**
+   * The path that must answer 200: `/ready` for a service whose critical
+   * dependencies are up, `/live` for one expected to start without them.
+   * @default '/ready'
+   */
+  upPath?: string
+  /** @default 15000 */
+  withinMs?: number
+}
+
+const spawnExample = (framework: Framework, env: Record<string, string>): ChildProcess =>
+  spawn(process.execPath, [entry(framework)], {
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+
+/**
+ * Runs the example with `env` until it exits on its own (a bad configuration)
+ * and resolves with its exit code and everything it printed.
+ */
+export async function runExample(
+  framework: Framework,
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawnExample(framework, env)
+  let output = ''
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+  const [code] = (await once(child, 'exit')) as [number | null]
+  clearTimeout(timer)
+  return { code, output }
+}
+
 /**
  * Starts `examples/<framework>/src/main.mjs` with `env` on 127.0.0.1:`port`
- * and resolves once `/ready` answers 200 (rejects with its output if it exits
- * first or is not ready within `readyWithinMs`). The caller stops it.
+ * and resolves once `upPath` answers 200 (rejects with its output if it exits
+ * first or is not up within `withinMs`). The caller stops it.
  */
 export async function startExample(
   framework: Framework,
   port: number,
   env: Record<string, string>,
-  readyWithinMs = 15_000,
+  { upPath = '/ready', withinMs = 15_000 }: StartOptions = {},
 ): Promise<ExampleProcess> {
-  const child = spawn(process.execPath, [entry(framework)], {
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawnExample(framework, { PORT: String(port), ...env })
   let output = ''
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')))
   const exited = once(child, 'exit').then(([code, signal]) => ({
     code: code as number | null,
     signal: signal as NodeJS.Signals | null,
@@ -57,21 +90,21 @@ export async function startExample(
     },
   }
 
-  const deadline = Date.now() + readyWithinMs
+  const deadline = Date.now() + withinMs
   let gone = false
   void exited.then(() => (gone = true))
   while (!gone) {
-    const status = await fetch(`${url}/ready`).then(
+    const status = await fetch(`${url}${upPath}`).then(
       (res) => res.status,
       () => 0,
     )
     if (status === 200) return example
     if (Date.now() > deadline) {
       await example.stop('SIGKILL')
-      throw new Error(`${framework} example not ready within ${readyWithinMs} ms:\n${output}`)
+      throw new Error(`${framework} example not up within ${withinMs} ms:\n${output}`)
     }
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   const { code, signal } = await exited
-  throw new Error(`${framework} example exited (${code ?? signal}) before it was ready:\n${output}`)
+  throw new Error(`${framework} example exited (${code ?? signal}) before it was up:\n${output}`)
 }

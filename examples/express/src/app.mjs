@@ -40,7 +40,8 @@ export function createApp(service, { server } = {}) {
   const metrics = createMetrics({ registry, token: config.metricsToken, server })
   const sessions = sessionMiddleware(service)
   const servedBy = config.instanceId ?? `express-${process.pid}`
-  const reply = (res, { statusCode, body }) => res.status(statusCode).json(body)
+  const reply = (res, { statusCode, headers = {}, body }) =>
+    res.status(statusCode).set(headers).json(body)
 
   const app = express()
   app.disable('x-powered-by')
@@ -80,7 +81,7 @@ export function createApp(service, { server } = {}) {
   app.use((req, res) => res.status(404).json({ error: `no route ${req.method} ${req.path}` }))
   // Express 5 passes rejected handlers here; a bad JSON body arrives with status 400.
   app.use((error, _req, res, _next) => {
-    const out = errorAnswer(error.status)
+    const out = errorAnswer(error, error.status)
     if (out.statusCode === 500) service.logger.error({ error }, 'request failed')
     reply(res, out)
   })

@@ -41,7 +41,8 @@ async function registerSessions(scope, { config, sessions, logger }) {
 export async function createApp(service) {
   const { api, config, health, breaker, registry, logger } = service
   const servedBy = config.instanceId ?? `fastify-${process.pid}`
-  const reply = (res, { statusCode, body }) => res.code(statusCode).send(body)
+  const reply = (res, { statusCode, headers = {}, body }) =>
+    res.code(statusCode).headers(headers).send(body)
 
   const app = Fastify({
     trustProxy: config.trustProxy,
@@ -55,7 +56,7 @@ export async function createApp(service) {
   )
   // Before the routes: a route keeps the error handler in force when it is added.
   app.setErrorHandler((error, _request, res) => {
-    const out = errorAnswer(error.statusCode)
+    const out = errorAnswer(error, error.statusCode)
     if (out.statusCode === 500) logger.error({ error }, 'request failed')
     return reply(res, out)
   })

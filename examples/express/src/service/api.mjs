@@ -3,6 +3,7 @@
 // app.mjs in each example only moves requests in and answers out, so Express
 // and Fastify answer exactly the same.
 import { STATUS_CODES } from 'node:http'
+import { isSessionUnavailableError } from '@uptimekit/session'
 import { PaymentsError } from './payments-client.mjs'
 
 const ID = /^[1-9]\d{0,8}$/
@@ -89,11 +90,27 @@ export function createApi({ users, charge }) {
 
 /**
  * The answer to a request that failed outside a route's own logic (a body
- * that is not JSON, too large, a bug), the same from both frameworks.
+ * that is not JSON or too large, the session store down, a bug), the same
+ * from both frameworks.
  *
- * @param {number | undefined} statusCode the status the framework chose, if any
+ * @param {unknown} error what the framework caught
+ * @param {number | undefined} statusCode the status the framework chose for it, if any
  */
-export function errorAnswer(statusCode) {
+export function errorAnswer(error, statusCode) {
+  if (isSessionUnavailableError(error)) {
+    // The body @uptimekit/session answers with when it meets the outage
+    // itself, so clients see one shape whichever step found Redis down.
+    return {
+      statusCode: 503,
+      headers: { 'retry-after': '1', 'cache-control': 'no-store' },
+      body: {
+        statusCode: 503,
+        code: error.code,
+        error: 'Service Unavailable',
+        message: 'The session store is unavailable; retry in 1 s',
+      },
+    }
+  }
   if (statusCode === 400) return { statusCode, body: { error: 'the body is not valid JSON' } }
   if (statusCode === 413) return { statusCode, body: { error: 'the body is larger than 16 KB' } }
   if (statusCode === 415)

@@ -18,7 +18,7 @@ import { createApi } from './api.mjs'
 import { redact } from './config.mjs'
 import { createPaymentsClient } from './payments-client.mjs'
 import { createPaymentsUpstream } from './payments-upstream.mjs'
-import { openSessionStore } from './sessions.mjs'
+import { closeRedis, openSessionStore } from './sessions.mjs'
 import { createMemoryUsers, createPgUsers } from './users.mjs'
 
 /**
@@ -90,7 +90,7 @@ export async function createService(config, logger) {
   metricsCore.observeHealth?.(health, { registry })
 
   // Close hooks run after the last response, in this order.
-  if (sessions.kind === 'redis') closeHooks.push(['redis', () => sessions.redis.quit()])
+  if (sessions.kind === 'redis') closeHooks.push(['redis', () => closeRedis(sessions.redis)])
   if (pool !== undefined) closeHooks.push(['postgres', () => pool.end()])
   if (upstream !== undefined) closeHooks.push(['payments-upstream', () => upstream.close()])
   closeHooks.push(['health', () => health.close()])

@@ -2,24 +2,31 @@
 // or, for a laptop without Redis, memory. Falling back to memory is allowed
 // only with SESSION_STORE=auto outside production; in production the service
 // keeps Redis and lets /ready and the session routes say 503 until it is back.
+import { connect } from 'node:net'
 import { createRedisClient } from '@uptimekit/session'
 import { redact } from './config.mjs'
 
-/** How long `auto` waits for Redis at startup before falling back to memory. */
-const PROBE_MS = 1500
+/** How long `auto` waits for Redis to accept a connection before falling back to memory. */
+const PROBE_MS = 1000
 
-function becomesReady(redis, withinMs) {
-  if (redis.status === 'ready') return Promise.resolve(true)
+/** Whether something accepts TCP connections at the Redis URL's host and port. */
+function reachable(redisUrl, withinMs) {
+  const { hostname, port } = new URL(redisUrl)
   return new Promise((resolve) => {
-    const done = (ready) => {
-      clearTimeout(timer)
-      redis.removeListener('ready', onReady)
-      resolve(ready)
+    const socket = connect({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port || 6379) })
+    const done = (up) => {
+      socket.destroy()
+      resolve(up)
     }
-    const onReady = () => done(true)
-    const timer = setTimeout(() => done(false), withinMs)
-    redis.once('ready', onReady)
+    socket.setTimeout(withinMs, () => done(false))
+    socket.once('connect', () => done(true))
+    socket.once('error', () => done(false))
   })
+}
+
+/** Closes a client whether or not it is connected: QUIT when it can, else just disconnect. */
+export function closeRedis(redis) {
+  return redis.status === 'ready' ? redis.quit() : redis.disconnect()
 }
 
 /**
@@ -37,6 +44,18 @@ export async function openSessionStore(config, logger) {
     config.redisSentinels === undefined
       ? redact(config.redisUrl)
       : `Sentinel ${config.redisMasterName} via ${config.redisSentinels.map((s) => `${s.host}:${s.port}`).join(',')}`
+  // Outside production, `auto` with a plain URL first checks that Redis is
+  // there at all, so a laptop without it gets one clear warning.
+  const probe =
+    config.sessionStore === 'auto' && !config.production && config.redisSentinels === undefined
+  if (probe && !(await reachable(config.redisUrl, PROBE_MS))) {
+    logger.warn(
+      { redis: where },
+      'Redis is not reachable: sessions are kept IN MEMORY for this demo (lost on restart, not shared ' +
+        'between instances). Start Redis or set REDIS_URL to share them; NODE_ENV=production refuses this fallback.',
+    )
+    return { kind: 'memory', where: 'memory', reason: `Redis not reachable at ${where}` }
+  }
   const redis = createRedisClient(
     config.redisSentinels === undefined
       ? config.redisUrl
@@ -45,14 +64,7 @@ export async function openSessionStore(config, logger) {
           name: config.redisMasterName,
           password: config.redisPassword,
         },
+    { logger },
   )
-  if (config.sessionStore === 'redis' || config.production) return { kind: 'redis', redis, where }
-  if (await becomesReady(redis, PROBE_MS)) return { kind: 'redis', redis, where }
-  redis.disconnect()
-  logger.warn(
-    { redis: where },
-    'Redis is not reachable: sessions are kept IN MEMORY for this demo (lost on restart, not shared ' +
-      'between instances). Start Redis or set REDIS_URL to share them; NODE_ENV=production refuses this fallback.',
-  )
-  return { kind: 'memory', where: 'memory', reason: `Redis not reachable at ${where}` }
+  return { kind: 'redis', redis, where }
 }
