@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { CircuitBreaker, type CircuitBreakerOptions } from '../src/breaker.js'
+import { CircuitBreaker } from '../src/breaker.js'
+import type { CircuitBreakerOptions } from '../src/options.js'
 import { isCallTimeoutError, isCircuitOpenError, type CircuitOpenError } from '../src/errors.js'
 
 const T0 = Date.UTC(2030, 0, 1)
@@ -308,7 +309,7 @@ describe('permits', () => {
     expect(b.state).toBe('closed')
   })
 
-  it('ignores outcomes of calls admitted before a manual close', async () => {
+  it('ignores outcomes of calls admitted before a manual close', () => {
     const b = breaker({ failureThreshold: 1 })
     const permit = b.tryAcquire()
     if (isCircuitOpenError(permit)) throw permit
@@ -401,7 +402,7 @@ describe('observing', () => {
     const events: unknown[] = []
     const off = b.onSuccess((event) => events.push(['success', event]))
     b.onFailure((event) => events.push(['failure', event.reason, event.durationMs]))
-    await b.execute(async () => {
+    await b.execute(() => {
       vi.setSystemTime(T0 + 25)
       return 'ok'
     })

@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net'
 import express from 'express'
 import Fastify from 'fastify'
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest'
-import { CircuitBreaker, type CircuitBreakerOptions } from '../src/breaker.js'
+import { CircuitBreaker } from '../src/breaker.js'
+import type { CircuitBreakerOptions } from '../src/options.js'
 import { breakerGuard } from '../src/express.js'
 import { breakerPlugin } from '../src/fastify.js'
 
@@ -78,14 +79,12 @@ const startFastify: Start = async (breaker, options = {}) => {
       : undefined,
   })
   const config = { breaker }
-  app.get('/ok', { config }, async () => {
+  app.get('/ok', { config }, (_req, reply) => {
     okHits++
-    return { ok: true }
+    return reply.send({ ok: true })
   })
   app.get('/fail', { config }, async (_req, reply) => reply.code(500).send({ error: 'upstream' }))
-  app.get('/throw', { config }, async () => {
-    throw new Error('kaput')
-  })
+  app.get('/throw', { config }, () => Promise.reject(new Error('kaput')))
   app.get('/missing', { config }, async (_req, reply) =>
     reply.code(404).send({ error: 'not found' }),
   )
@@ -248,7 +247,7 @@ describe('guard setup errors', () => {
     onTestFinished(() => app.close())
     await app.register(breakerPlugin)
     expect(() =>
-      app.get('/x', { config: { breaker: 'payments' as never } }, async () => 'x'),
+      app.get('/x', { config: { breaker: 'payments' as never } }, (_req, reply) => reply.send('x')),
     ).toThrow('`config.breaker` must be a CircuitBreaker (got string)')
   })
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CircuitBreaker, type CircuitBreakerOptions } from '../src/breaker.js'
+import { CircuitBreaker } from '../src/breaker.js'
 import { isInvalidOptionError } from '../src/errors.js'
 import { retry } from '../src/retry.js'
 import { createRouteGuard } from '../src/route-guard.js'
@@ -13,8 +13,7 @@ function thrown(fn: () => unknown): unknown {
   throw new Error('expected a throw')
 }
 
-const make = (options: unknown) => () =>
-  new CircuitBreaker({ name: 'p', ...(options as object) } as CircuitBreakerOptions)
+const make = (options: unknown) => () => new CircuitBreaker({ name: 'p', ...(options as object) })
 
 describe('bad breaker options fail at construction, naming the option', () => {
   it.each([

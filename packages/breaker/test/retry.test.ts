@@ -17,7 +17,7 @@ function flaky(failures: number) {
   return { fn, startedAt }
 }
 
-async function settle<T>(promise: Promise<T>): Promise<T | unknown> {
+async function settle(promise: Promise<unknown>): Promise<unknown> {
   const caught = promise.catch((error: unknown) => error)
   await vi.runAllTimersAsync()
   return caught

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { CircuitBreaker, type CircuitBreakerOptions } from '../src/breaker.js'
+import { CircuitBreaker } from '../src/breaker.js'
+import type { CircuitBreakerOptions } from '../src/options.js'
 import { RollingWindow } from '../src/rolling-window.js'
 
 const T0 = Date.UTC(2030, 0, 1)
@@ -80,7 +81,7 @@ describe('rolling window', () => {
     const failures: unknown[] = []
     b.onFailure(({ reason, durationMs }) => failures.push([reason, durationMs]))
     const slow = () =>
-      b.execute(async () => {
+      b.execute(() => {
         vi.setSystemTime(Date.now() + 500)
         return 'late'
       })
