@@ -29,9 +29,8 @@ function sample(text: string, name: string, labels: Record<string, string>): num
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`)) continue
     const labelText = line.slice(name.length + 1, line.lastIndexOf('}'))
-    const found = Object.fromEntries(
-      [...labelText.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
-    )
+    const found: Record<string, string> = {}
+    for (const [, key, value] of labelText.matchAll(/(\w+)="([^"]*)"/g)) found[key!] = value!
     const matches = Object.entries(labels).every(([key, value]) => found[key] === value)
     if (matches && Object.keys(found).length === Object.keys(labels).length) {
       return Number(line.slice(line.lastIndexOf(' ') + 1))
