@@ -148,6 +148,20 @@ describe.runIf(redisUp && postgresUp).each(FRAMEWORKS)('the %s example', (framew
         ])
       }
       const rejected = await pay()
+      const openMetrics = await (await fetch(`${url}/metrics`)).text()
+      expect(
+        sample(openMetrics, 'circuit_breaker_state', { breaker: 'payments', state: 'open' }),
+      ).toBe(1)
+      expect(
+        sample(openMetrics, 'circuit_breaker_state', { breaker: 'payments', state: 'closed' }),
+      ).toBe(0)
+      expect(
+        sample(openMetrics, 'health_check_status', { check: 'payments', critical: 'false' }),
+      ).toBe(0)
+      expect(sample(openMetrics, 'health_check_status', { check: 'redis', critical: 'true' })).toBe(
+        1,
+      )
+      expect(sample(openMetrics, 'health_status', { status: 'degraded' })).toBe(1)
       expect(rejected.status).toBe(503)
       expect(rejected.headers.get('retry-after')).toBe('1')
       expect(await rejected.json()).toMatchObject({ breaker: 'payments', retryAfterSeconds: 1 })
@@ -180,6 +194,21 @@ describe.runIf(redisUp && postgresUp).each(FRAMEWORKS)('the %s example', (framew
       expect((await pay()).status).toBe(201)
       const healed = (await (await fetch(`${url}/health`)).json()) as { status: string }
       expect(healed.status).toBe('healthy')
+      const closedMetrics = await (await fetch(`${url}/metrics`)).text()
+      expect(
+        sample(closedMetrics, 'circuit_breaker_state', { breaker: 'payments', state: 'closed' }),
+      ).toBe(1)
+      const transition = (from: string, to: string) =>
+        sample(closedMetrics, 'circuit_breaker_transitions_total', {
+          breaker: 'payments',
+          from,
+          to,
+        })
+      expect([
+        transition('closed', 'open'),
+        transition('open', 'half_open'),
+        transition('half_open', 'closed'),
+      ]).toEqual([1, 1, 1])
     })
 
     it('counts requests by route template on /metrics', async () => {

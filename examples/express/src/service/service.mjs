@@ -11,7 +11,7 @@ import {
   pgCheck,
   redisCheck,
 } from '@uptimekit/health'
-import * as metricsCore from '@uptimekit/metrics'
+import { observeBreaker, observeHealth } from '@uptimekit/metrics'
 import pg from 'pg'
 import { Registry } from 'prom-client'
 import { createApi } from './api.mjs'
@@ -86,8 +86,8 @@ export async function createService(config, logger) {
   })
 
   const registry = new Registry()
-  metricsCore.observeBreaker?.(breaker, { registry })
-  metricsCore.observeHealth?.(health, { registry })
+  observeBreaker(breaker, { registry })
+  observeHealth(health, { registry, logger })
 
   // Close hooks run after the last response, in this order.
   if (sessions.kind === 'redis') closeHooks.push(['redis', () => closeRedis(sessions.redis)])
