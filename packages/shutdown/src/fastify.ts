@@ -10,8 +10,17 @@ declare module 'fastify' {
   }
 }
 
-function wireShutdown(app: FastifyInstance, options: ShutdownOptions, done: () => void): void {
-  const shutdown = createShutdown(app.server, { ...options, logger: options.logger ?? app.log })
+function wireShutdown(
+  app: FastifyInstance,
+  options: ShutdownOptions,
+  done: (err?: Error) => void,
+): void {
+  let shutdown: Shutdown
+  try {
+    shutdown = createShutdown(app.server, { ...options, logger: options.logger ?? app.log })
+  } catch (err) {
+    return done(err as Error)
+  }
   // Runs once every connection is drained, so fastify.close() never meets a request and its
   // return503OnClosing never answers one; its onClose hooks run inside this first hook.
   shutdown.onClose('fastify', () => app.close())
