@@ -40,12 +40,13 @@ export function send(agent, baseUrl, { method, path, headers = {}, body }, timeo
 }
 
 /**
- * Starts `concurrency` workers against `baseUrl`; `next(n)` gives the n-th
- * request. Each answer is counted in the phase that was current when the
+ * Starts `concurrency` workers against `baseUrl` (a URL, or a function
+ * picking one per request, as a client-side balancer does); `next(n)` gives
+ * the n-th request. Each answer is counted in the phase that was current when the
  * request was sent. Call `stop()` to end it: it resolves once every worker has
  * its last answer, with the stats of every phase.
  *
- * @param {{ baseUrl: string, concurrency?: number, pauseMs?: number, timeoutMs?: number,
+ * @param {{ baseUrl: string | (() => string), concurrency?: number, pauseMs?: number, timeoutMs?: number,
  *           phase?: string, next: (n: number) => LoadRequest }} options
  *   `phase` names the first phase (default 'start')
  */
@@ -84,7 +85,8 @@ export function startLoad({
       const spec = next(counter++)
       const stats = current
       stats.sent++
-      const answer = await send(agent, baseUrl, spec, timeoutMs)
+      const target = typeof baseUrl === 'function' ? baseUrl() : baseUrl
+      const answer = await send(agent, target, spec, timeoutMs)
       const key = answer.error ?? String(answer.status)
       stats.statuses[key] = (stats.statuses[key] ?? 0) + 1
       const instance = answer.headers?.['x-served-by']

@@ -1,0 +1,276 @@
+// The guided tour (`pnpm demo:tour`): starts the payment upstream and two
+// instances of the example, drives load through a small client-side balancer
+// that follows each instance's /ready (as a Kubernetes Service does), and
+// shows, step by step: steady load, the upstream failing, the breaker
+// opening and recovering, and a SIGTERM under load losing no request.
+//
+//   node examples/express/src/tour.mjs [--framework fastify]
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { startLoad } from './load.mjs'
+import { createPaymentsUpstream } from './service/payments-upstream.mjs'
+
+const { values: args } = parseArgs({
+  options: { framework: { type: 'string', default: 'express' } },
+})
+if (!['express', 'fastify'].includes(args.framework)) {
+  console.error(`--framework must be express or fastify (got ${JSON.stringify(args.framework)})`)
+  process.exit(2)
+}
+const main = fileURLToPath(new URL(`../../${args.framework}/src/main.mjs`, import.meta.url))
+
+const TIMINGS = { drainDelayMs: 2000, shutdownTimeoutMs: 10_000, breakerResetMs: 3000 }
+const READY_POLL_MS = 250
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+const say = (text) => console.log(text)
+const step = (n, title) => say(`\n\x1b[1m▶ ${n}/5  ${title}\x1b[0m`)
+const note = (text) => say(`   ${text}`)
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+    server.once('error', reject)
+  })
+}
+
+async function waitFor(what, withinMs, test) {
+  const deadline = Date.now() + withinMs
+  while (!(await test())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${withinMs} ms`)
+    await sleep(100)
+  }
+}
+
+const statusOf = (url) =>
+  fetch(url).then(
+    (res) => res.status,
+    () => 0,
+  )
+
+/** Which log lines of an instance the tour shows, indented under the step. */
+const SHOWN =
+  /^\S+ +(INFO|WARN|ERROR) .*(shutdown|readiness|listener closed|drained|close hook|circuit breaker|IN MEMORY)/
+
+let showLogs = true
+
+/** One instance of the example, as a child process. */
+async function startInstance(name, paymentsUrl) {
+  const port = await freePort()
+  const child = spawn(process.execPath, [main], {
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      INSTANCE_ID: name,
+      PAYMENTS_URL: paymentsUrl,
+      BREAKER_FAILURE_THRESHOLD: '5',
+      BREAKER_RESET_TIMEOUT_MS: String(TIMINGS.breakerResetMs),
+      HEALTH_CACHE_MS: '200',
+      DRAIN_DELAY_MS: String(TIMINGS.drainDelayMs),
+      SHUTDOWN_TIMEOUT_MS: String(TIMINGS.shutdownTimeoutMs),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let pending = ''
+  const show = (chunk) => {
+    pending += chunk
+    const lines = pending.split('\n')
+    pending = lines.pop()
+    for (const line of lines) if (showLogs && SHOWN.test(line)) say(`      \x1b[2m${line}\x1b[0m`)
+  }
+  child.stdout.setEncoding('utf8').on('data', show)
+  child.stderr.setEncoding('utf8').on('data', show)
+  const instance = {
+    name,
+    url: `http://127.0.0.1:${port}`,
+    child,
+    ready: false,
+    exited: once(child, 'exit').then(([code, signal]) => ({ code, signal })),
+  }
+  await waitFor(`${name} to be ready`, 20_000, async () => {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`)
+    return (await statusOf(`${instance.url}/ready`)) === 200
+  })
+  instance.ready = true
+  return instance
+}
+
+/** The breaker state an instance exports on /metrics. */
+async function breakerState(instance) {
+  const text = await fetch(`${instance.url}/metrics`).then((res) => res.text())
+  const line = text
+    .split('\n')
+    .find(
+      (l) =>
+        l.startsWith('circuit_breaker_state{') &&
+        l.includes('breaker="payments"') &&
+        l.endsWith(' 1'),
+    )
+  return line === undefined ? 'unknown' : /state="(\w+)"/.exec(line)[1]
+}
+
+/** The checks an instance's /health reports failing, or what else keeps it from answering. */
+async function failingChecks(instance) {
+  try {
+    const report = await fetch(`${instance.url}/health`).then((res) => res.json())
+    const failing = Object.entries(report.checks)
+      .filter(([, check]) => check.status === 'fail')
+      .map(([name, check]) => `${name}${check.critical ? '' : ' (non-critical)'}`)
+    return failing.length === 0 ? 'shutting down' : `failing: ${failing.join(', ')}`
+  } catch {
+    return 'not answering'
+  }
+}
+
+function describe(stats) {
+  const statuses = Object.entries(stats.statuses)
+    .map(([status, n]) => `${status}×${n}`)
+    .join(' ')
+  const servedBy = Object.entries(stats.servedBy)
+    .map(([name, n]) => `${name}: ${n}`)
+    .join(', ')
+  return `${stats.sent} requests, ${stats.failed} lost or unexpected (${statuses}); served by ${servedBy}`
+}
+
+const upstream = createPaymentsUpstream()
+const paymentsUrl = await upstream.listen(0, '127.0.0.1')
+const setFaults = (faults) =>
+  fetch(`${paymentsUrl}/faults`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(faults),
+  }).then((res) => res.json())
+
+say(`uptimekit tour: two ${args.framework} instances, a payment upstream at ${paymentsUrl}`)
+const instances = await Promise.all([
+  startInstance('instance-a', paymentsUrl),
+  startInstance('instance-b', paymentsUrl),
+])
+note(`instance-a at ${instances[0].url}, instance-b at ${instances[1].url}`)
+
+// The balancer: round-robin over the instances whose /ready answered 200 at
+// the last poll, the way endpoints follow readiness in Kubernetes.
+let turn = 0
+const poller = setInterval(() => {
+  for (const instance of instances) {
+    void statusOf(`${instance.url}/ready`).then((status) => {
+      const ready = status === 200
+      if (instance.ready && !ready) {
+        void failingChecks(instance).then((why) =>
+          note(`balancer: ${instance.name} /ready answered ${status} (${why}): out of rotation`),
+        )
+      }
+      if (!instance.ready && ready) note(`balancer: ${instance.name} is ready: in rotation`)
+      instance.ready = ready
+    })
+  }
+}, READY_POLL_MS)
+const pick = () => {
+  const ready = instances.filter((instance) => instance.ready)
+  const pool = ready.length > 0 ? ready : instances
+  return pool[turn++ % pool.length].url
+}
+
+const load = startLoad({
+  baseUrl: pick,
+  concurrency: 4,
+  pauseMs: 10,
+  phase: 'steady',
+  next: (n) =>
+    n % 5 === 4
+      ? {
+          method: 'POST',
+          path: '/api/payments',
+          body: { amount: 1250, currency: 'EUR' },
+          // 502 (upstream failed) and 503 (breaker open) are answers, not losses.
+          expect: [201, 502, 503],
+        }
+      : { method: 'GET', path: `/api/users/${1 + (n % 3)}`, expect: [200] },
+})
+const phase = (name) => load.stats().find((s) => s.phase === name)
+
+let exitCode = 0
+try {
+  step(1, 'Steady load: 4 workers, 4 GET /api/users/:id to 1 POST /api/payments')
+  await sleep(3000)
+  note(describe(phase('steady')))
+
+  step(2, 'The payment upstream starts failing every charge')
+  load.phase('upstream failing')
+  note(`PUT ${paymentsUrl}/faults ${JSON.stringify(await setFaults({ failureRate: 1 }))}`)
+  await waitFor('both breakers to open', 15_000, async () =>
+    (await Promise.all(instances.map(breakerState))).every((state) => state === 'open'),
+  )
+  await sleep(500)
+  note(describe(phase('upstream failing')))
+  note(
+    '502: the upstream failed and the breaker counted it; 503 + Retry-After: the breaker is open',
+  )
+  note('and answers at once, without calling the upstream')
+  const health = await fetch(`${instances[0].url}/health`).then((res) => res.json())
+  note(`GET /health: ${health.status}, ${await failingChecks(instances[0])}`)
+  note(
+    `GET /ready: ${await statusOf(`${instances[0].url}/ready`)} (a payments outage does not take instances out of rotation)`,
+  )
+
+  step(3, 'The upstream recovers; the breakers half-open, try one call, and close')
+  load.phase('recovering')
+  note(`PUT ${paymentsUrl}/faults ${JSON.stringify(await setFaults({ failureRate: 0 }))}`)
+  const recoveringSince = Date.now()
+  await waitFor('both breakers to close', 30_000, async () =>
+    (await Promise.all(instances.map(breakerState))).every((state) => state === 'closed'),
+  )
+  note(
+    `both breakers closed ${((Date.now() - recoveringSince) / 1000).toFixed(1)} s later (resetTimeoutMs ${TIMINGS.breakerResetMs})`,
+  )
+  load.phase('recovered')
+  await sleep(1500)
+  note(describe(phase('recovered')))
+
+  step(4, `SIGTERM to instance-a under load (drain ${TIMINGS.drainDelayMs} ms), then a replacement`)
+  load.phase('SIGTERM')
+  const [a] = instances
+  a.child.kill('SIGTERM')
+  const { code } = await a.exited
+  note(`instance-a exited with code ${code}`)
+  const replacement = await startInstance('instance-a2', paymentsUrl)
+  instances[0] = replacement
+  note(`instance-a2 ready at ${replacement.url}`)
+  await sleep(1500)
+  const sigterm = phase('SIGTERM')
+  note(describe(sigterm))
+  if (sigterm.failed > 0 || code !== 0) {
+    exitCode = 1
+    note(`\x1b[31mlost requests: ${sigterm.failures.join('; ')}\x1b[0m`)
+  } else note('\x1b[32mzero lost requests\x1b[0m across the SIGTERM, the drain and the replacement')
+
+  step(5, 'Summary')
+  const stats = await load.stop()
+  say('   | phase | requests | lost or unexpected | statuses |')
+  say('   | --- | ---: | ---: | --- |')
+  for (const s of stats) {
+    const statuses = Object.entries(s.statuses)
+      .map(([status, n]) => `${status}×${n}`)
+      .join(' ')
+    say(`   | ${s.phase} | ${s.sent} | ${s.failed} | ${statuses} |`)
+  }
+  if (stats.some((s) => s.failed > 0)) exitCode = 1
+} catch (error) {
+  note(`\x1b[31mthe tour stopped: ${error.message}\x1b[0m`)
+  exitCode = 1
+} finally {
+  showLogs = false
+  clearInterval(poller)
+  await load.stop()
+  for (const instance of instances) instance.child.kill('SIGTERM')
+  await Promise.all(instances.map((instance) => instance.exited))
+  await upstream.close()
+}
+process.exit(exitCode)
