@@ -39,6 +39,17 @@ export const ANSWER_STATUS = {
 /** A code from {@link ANSWER_STATUS}. */
 export type MetricsAnswerCode = keyof typeof ANSWER_STATUS
 
+/** A cluster worker did not send its metrics before the primary's deadline. */
+export class ClusterTimeoutError extends Error {
+  /** Stable code: `UPTIMEKIT_METRICS_CLUSTER_TIMEOUT` (the scrape answers 504). */
+  readonly code = 'UPTIMEKIT_METRICS_CLUSTER_TIMEOUT' as const
+
+  constructor(workerId: number, timeoutMs: number) {
+    super(`worker ${workerId} did not answer within ${timeoutMs} ms`)
+    this.name = 'ClusterTimeoutError'
+  }
+}
+
 /** Short text printed for a value in an error message: type and, for non-secrets, the value. */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value)

@@ -1,6 +1,4 @@
-import { bearerCheck } from './bearer-token.js'
-import { ANSWER_STATUS, describeValue, InvalidOptionError } from './errors.js'
-import { prefersOpenMetrics, renderAs } from './exposition.js'
+import { describeValue, InvalidOptionError } from './errors.js'
 import { metricView, type MetricView } from './metric-view.js'
 import {
   checkPromClient,
@@ -18,25 +16,8 @@ import {
   type RequestSeriesConfig,
   type RouteSeries,
 } from './request-series.js'
+import { scrapeAnswerer, type MetricsAnswer, type MetricsRequest } from './scrape-answer.js'
 import { createTracker, type LateRouteResolver, type RequestTracker } from './tracker.js'
-
-/** What an adapter reads from a `/metrics` request. */
-export interface MetricsRequest {
-  /** The `Accept` header. */
-  accept?: string | undefined
-  /** The `Authorization` header. */
-  authorization?: string | undefined
-}
-
-/** The answer to a `/metrics` request; adapters write it as is. */
-export interface MetricsAnswer {
-  /** 200, or the status of a code in the errors table. */
-  statusCode: number
-  /** Response headers, lower-case names. */
-  headers: Record<string, string>
-  /** The exposition text, or a one-line reason. */
-  body: string
-}
 
 /** The metrics of one service: what `createMetrics` returns and the adapters share. */
 export interface Metrics {
@@ -243,7 +224,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   ) {
     collectDefaults(client, registry, o.prefix)
   }
-  const authorized = o.token === undefined ? undefined : bearerCheck(o.token)
   const observed = new Set<ConnectionCounter>()
   let servers: Set<ConnectionCounter> | undefined
   const unmatchedLate: LateRouteResolver = () => series.unmatched
@@ -262,34 +242,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     tracker(resolveLate = unmatchedLate) {
       return createTracker(series, resolveLate)
     },
-    async render(request): Promise<MetricsAnswer> {
-      if (authorized !== undefined && !authorized(request.authorization)) {
-        return {
-          statusCode: ANSWER_STATUS.UPTIMEKIT_METRICS_UNAUTHORIZED,
-          headers: {
-            'content-type': 'text/plain; charset=utf-8',
-            'www-authenticate': 'Bearer realm="metrics"',
-          },
-          body: 'UPTIMEKIT_METRICS_UNAUTHORIZED: /metrics needs a valid bearer token\n',
-        }
-      }
-      const contentType = !o.openMetrics
-        ? registry.contentType
-        : prefersOpenMetrics(request.accept)
-          ? client.Registry.OPENMETRICS_CONTENT_TYPE
-          : client.Registry.PROMETHEUS_CONTENT_TYPE
-      try {
-        const body = await renderAs(client, registry, contentType)
-        return { statusCode: 200, headers: { 'content-type': contentType }, body }
-      } catch (err) {
-        o.logger.error({ err }, 'rendering /metrics failed')
-        return {
-          statusCode: ANSWER_STATUS.UPTIMEKIT_METRICS_RENDER_FAILED,
-          headers: { 'content-type': 'text/plain; charset=utf-8' },
-          body: 'UPTIMEKIT_METRICS_RENDER_FAILED: a collector failed; see the service log\n',
-        }
-      }
-    },
+    render: scrapeAnswerer({ client, ...o }, () => Promise.resolve(registry)),
     observeServer(server) {
       servers ??= connectionsIn(registry, names.connections, o)
       const set = servers

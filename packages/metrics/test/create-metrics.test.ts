@@ -1,0 +1,165 @@
+import { EventEmitter } from 'node:events'
+import type { ServerResponse } from 'node:http'
+import * as promClient from 'prom-client'
+import { describe, expect, it, vi } from 'vitest'
+import { isInvalidOptionError } from '../src/errors.js'
+import { createMetrics, type Metrics } from '../src/metrics.js'
+import type { MetricsOptions } from '../src/options.js'
+import { valueOf } from './prom-text.js'
+
+/** A finished response as the tracker sees it (the tracker only reads these fields). */
+function respond(metrics: Metrics, route: string | undefined, method = 'GET', status = 200): void {
+  const res = Object.assign(new EventEmitter(), {
+    req: { method },
+    statusCode: status,
+    writableFinished: true,
+  }) as unknown as ServerResponse
+  metrics.tracker().start(res, metrics.route(route))
+  res.emit('close')
+}
+
+const labels = { method: 'GET', route: '/a', status_code: '200' }
+
+describe('createMetrics options', () => {
+  it.each<[MetricsOptions, string]>([
+    [{ prefix: '9x' }, '`prefix` must be empty or match [a-zA-Z_:][a-zA-Z0-9_:]* (got "9x")'],
+    [
+      { buckets: [] },
+      '`buckets` must be a non-empty array of finite numbers in seconds (got an array of 0)',
+    ],
+    [
+      { buckets: [0.1, 0.1] },
+      '`buckets[1]` must be greater than the bound before it (0.1) (got 0.1)',
+    ],
+    [
+      { labels: { route: 'x' } },
+      '`labels.route` must not reuse a label this package sets (method, route, status_code, le) (got "route")',
+    ],
+    [
+      { labels: { 'bad-name': 'x' } },
+      '`labels.bad-name` must be a label name matching [a-zA-Z_][a-zA-Z0-9_]* (got "bad-name")',
+    ],
+    [
+      { excludePaths: ['health'] },
+      '`excludePaths[0]` must be a path starting with / without query, fragment or spaces (got "health")',
+    ],
+    [{ token: 'short' }, '`token` must be a string of at least 16 characters (got 5 characters)'],
+    [{ maxSeriesPerMetric: 0 }, '`maxSeriesPerMetric` must be a positive integer (got 0)'],
+    [{ naming: 'statsd' as 'otel' }, "`naming` must be 'prometheus' or 'otel' (got \"statsd\")"],
+    [
+      { registry: {} as promClient.Registry },
+      '`registry` must be a prom-client Registry (metrics, registerMetric, getSingleMetric) (got an object)',
+    ],
+    [
+      { promClient: {} as typeof promClient },
+      '`promClient` must be the prom-client module (import * as promClient) (got an object)',
+    ],
+    [
+      { logger: console.log as never },
+      '`logger` must be pino-shaped (warn and error functions) (got a function)',
+    ],
+  ])('rejects %j', (options, message) => {
+    let caught: unknown
+    try {
+      createMetrics(options)
+    } catch (err) {
+      caught = err
+    }
+    expect(caught).toBeInstanceOf(TypeError)
+    expect(isInvalidOptionError(caught)).toBe(true)
+    expect((caught as Error).message).toBe(message)
+  })
+
+  it('never prints a token in its error', () => {
+    expect(() => createMetrics({ token: 'secret value here' })).toThrow(
+      '`token` must not contain whitespace (got 17 characters)',
+    )
+  })
+})
+
+describe('registries', () => {
+  it('writes to a fresh registry by default, never to the global one', async () => {
+    const metrics = createMetrics({ defaultMetrics: false })
+    respond(metrics, '/a')
+    expect(metrics.registry).not.toBe(promClient.register)
+    expect(promClient.register.getSingleMetric('http_requests_total')).toBeUndefined()
+    expect(valueOf(await metrics.registry.metrics(), 'http_requests_total', labels)).toBe(1)
+  })
+
+  it('reuses its own metrics when created twice on one registry', async () => {
+    const registry = new promClient.Registry()
+    const a = createMetrics({ registry })
+    const b = createMetrics({ registry, promClient })
+    respond(a, '/a')
+    respond(b, '/a')
+    const text = await registry.metrics()
+    expect(valueOf(text, 'http_requests_total', labels)).toBe(2)
+    expect(text.match(/# TYPE process_cpu_user_seconds_total/g)).toHaveLength(1)
+  })
+
+  it('refuses a registry that holds the names with other buckets', () => {
+    const registry = new promClient.Registry()
+    createMetrics({ registry })
+    expect(() => createMetrics({ registry, buckets: [1, 2] })).toThrow(
+      '`registry` already holds `http_request_duration_seconds` with other labels, buckets or series cap; use the same options, another `registry` or a `prefix` (got "method,route,status_code")',
+    )
+  })
+
+  it('refuses a registry where a foreign metric holds a name, and registers nothing', () => {
+    const registry = new promClient.Registry()
+    new promClient.Gauge({ name: 'http_requests_in_flight', help: 'x', registers: [registry] })
+    expect(() => createMetrics({ registry, defaultMetrics: false })).toThrow(
+      '`registry` already holds another metric named `http_requests_in_flight`; pass another `registry` or a `prefix` (got a registry with that name taken)',
+    )
+    expect(registry.getSingleMetric('http_request_duration_seconds')).toBeUndefined()
+  })
+
+  it('uses the injected prom-client module for default metrics', () => {
+    const collectDefaultMetrics = vi.fn()
+    const client = { ...promClient, collectDefaultMetrics }
+    const metrics = createMetrics({ promClient: client })
+    expect(collectDefaultMetrics).toHaveBeenCalledWith({ register: metrics.registry, prefix: '' })
+  })
+
+  it('lets registry.resetMetrics() zero the request series', async () => {
+    const metrics = createMetrics({ defaultMetrics: false })
+    respond(metrics, '/a')
+    ;(metrics.registry as promClient.Registry).resetMetrics()
+    expect(valueOf(await metrics.registry.metrics(), 'http_requests_total', labels)).toBe(0)
+  })
+
+  it('keeps the registry default labels in both formats', async () => {
+    const registry = new promClient.Registry()
+    registry.setDefaultLabels({ pod: 'api-1' })
+    const metrics = createMetrics({ registry, defaultMetrics: false })
+    respond(metrics, '/a')
+    const withPod = { ...labels, pod: 'api-1' }
+    const text = (await metrics.render({})).body
+    expect(valueOf(text, 'http_requests_total', withPod)).toBe(1)
+    const open = (await metrics.render({ accept: 'application/openmetrics-text' })).body
+    expect(valueOf(open, 'http_requests_total', withPod)).toBe(1)
+    expect(valueOf(open, 'http_request_duration_seconds_count', withPod)).toBe(1)
+    // Rendering OpenMetrics must not rename the user's counters for later text scrapes.
+    expect(await registry.metrics()).toContain('# TYPE http_requests_total counter')
+  })
+
+  it('answers 500 and logs when a collector throws', async () => {
+    const registry = new promClient.Registry()
+    new promClient.Gauge({
+      name: 'broken',
+      help: 'x',
+      registers: [registry],
+      collect() {
+        throw new Error('collector down')
+      },
+    })
+    const error = vi.fn()
+    const metrics = createMetrics({ registry, logger: { warn: vi.fn(), error } })
+    expect(await metrics.render({})).toEqual({
+      statusCode: 500,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      body: 'UPTIMEKIT_METRICS_RENDER_FAILED: a collector failed; see the service log\n',
+    })
+    expect(error).toHaveBeenCalledTimes(1)
+  })
+})
