@@ -19,7 +19,9 @@ declare module 'fastify' {
   }
 }
 
-function serveProbes(app: FastifyInstance, options: HealthPluginOptions): Promise<void> {
+// async with nothing to await: a bad option must reject the registration, not throw out of avvio.
+// eslint-disable-next-line @typescript-eslint/require-await
+async function serveProbes(app: FastifyInstance, options: HealthPluginOptions): Promise<void> {
   const { health: given, ...healthOptions } = options
   const health = given ?? createHealth(healthOptions)
   if (given === undefined) app.addHook('onClose', () => health.close())
@@ -40,7 +42,6 @@ function serveProbes(app: FastifyInstance, options: HealthPluginOptions): Promis
       },
     })
   }
-  return Promise.resolve()
 }
 
 /**

@@ -33,7 +33,7 @@ describe('health.check()', () => {
   it('reports each check with its details, and unhealthy when a critical one fails', async () => {
     const health = createHealth({
       checks: {
-        ok: async () => ({ rows: 1 }),
+        ok: () => Promise.resolve({ rows: 1 }),
         broken: () => {
           throw new Error('boom')
         },
@@ -147,11 +147,11 @@ describe('health.check()', () => {
   it('turns check details into JSON-safe data and redacts strings in them', async () => {
     const health = createHealth({
       checks: {
-        url: async () => ({ dsn: 'postgres://app:s3cret@db:5432/app', n: 1 }),
-        circular: async () => {
+        url: () => Promise.resolve({ dsn: 'postgres://app:s3cret@db:5432/app', n: 1 }),
+        circular: () => {
           const o: Record<string, unknown> = {}
           o.self = o
-          return o
+          return Promise.resolve(o)
         },
       },
     })
@@ -165,9 +165,10 @@ describe('health.check()', () => {
     const { lines, logger } = recordingLogger()
     const health = createHealth({
       checks: {
-        db: async () => {
-          if (!up) throw new Error('connect postgres://app:s3cret@db failed')
-        },
+        db: () =>
+          up
+            ? Promise.resolve()
+            : Promise.reject(new Error('connect postgres://app:s3cret@db failed')),
       },
       cacheMs: 0,
       logger,

@@ -229,9 +229,10 @@ describe.each(ADAPTERS)('%s adapter', (_name, start) => {
         checks: {
           db: pgCheck(orm),
           payments: { check: httpCheck(upstream.replace('//', '//svc:s3cret@')), critical: false },
-          audit: async () => {
-            throw new Error('POST https://audit failed, headers {"Authorization":"Bearer s3cret"}')
-          },
+          audit: () =>
+            Promise.reject(
+              new Error('POST https://audit failed, headers {"Authorization":"Bearer s3cret"}'),
+            ),
         },
         detailsToken: token,
         version: '1.2.3',
@@ -303,7 +304,10 @@ describe.each(ADAPTERS)('%s adapter', (_name, start) => {
 
   it('scenario 6: /health/detailed answers 404 when exposeDetails is false', async () => {
     const url = await start(
-      createHealth({ checks: { db: async () => ({ secret: 'internal' }) }, exposeDetails: false }),
+      createHealth({
+        checks: { db: () => Promise.resolve({ secret: 'internal' }) },
+        exposeDetails: false,
+      }),
     )
     const response = await get(`${url}/health/detailed`)
     expect(response.status).toBe(404)

@@ -2,15 +2,22 @@ import { InvalidOptionError, shown } from '../errors.js'
 import type { HealthCheck } from '../options.js'
 import { raceAbort } from './abortable.js'
 
-/**
- * The part of a mysql2 pool or connection the check uses: the promise flavour
- * (`mysql2/promise`) returns a promise from `query`; the callback flavour has
- * a `promise()` method and takes a callback.
- */
-export interface MysqlLikeClient {
-  query(sql: string, callback?: (error: Error | null) => void): unknown
-  promise?: () => unknown
+/** The part of a `mysql2/promise` pool or connection the check uses. */
+export interface MysqlPromiseClient {
+  query(sql: string): Promise<unknown>
 }
+
+/** The part of a callback-flavour `mysql2` pool or connection the check uses (told apart by `promise()`). */
+export interface MysqlCallbackClient {
+  query(sql: string, callback: (error: Error | null) => void): unknown
+  promise(): unknown
+}
+
+/** A mysql2 pool or connection, promise or callback flavour. */
+export type MysqlLikeClient = MysqlPromiseClient | MysqlCallbackClient
+
+const isCallbackFlavour = (client: MysqlLikeClient): client is MysqlCallbackClient =>
+  typeof (client as Partial<MysqlCallbackClient>).promise === 'function'
 
 /**
  * Checks MySQL/MariaDB with `SELECT 1` through a mysql2 pool or connection,
@@ -26,13 +33,12 @@ export function mysqlCheck(client: MysqlLikeClient): HealthCheck {
       shown(client),
     )
   }
-  const callbackFlavour = typeof client.promise === 'function'
   return async (signal) => {
-    const query = callbackFlavour
+    const query = isCallbackFlavour(client)
       ? new Promise<void>((resolve, reject) => {
           client.query('SELECT 1', (error) => (error ? reject(error) : resolve()))
         })
-      : (client.query('SELECT 1') as Promise<unknown>)
+      : client.query('SELECT 1')
     await raceAbort(query, signal)
   }
 }
