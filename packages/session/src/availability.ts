@@ -108,7 +108,7 @@ export class Availability {
         this.#client.removeListener('error', onError)
         this.#ready = undefined
         if (err === undefined) resolve()
-        else reject(err instanceof Error ? err : new Error(String(err)))
+        else reject(err instanceof Error ? err : new Error('Redis connection error'))
       }
       const onReady = (): void => settle()
       const onError = (err: unknown): void => settle(err ?? new Error('Redis connection error'))

@@ -60,7 +60,7 @@ async function sessionPlugin(app: FastifyInstance, options: RedisSessionOptions)
   const scope = new Proxy(app, {
     get: (target, key, receiver) =>
       key !== 'addHook'
-        ? Reflect.get(target, key, receiver)
+        ? (Reflect.get(target, key, receiver) as unknown)
         : (hookName: string, hook: Hook) => {
             const wrap =
               hookName === 'onSend' ? onSend : hookName === 'onRequest' ? onRequest : undefined

@@ -90,7 +90,7 @@ function checkTarget(target: unknown): void {
     throw new InvalidOptionError(
       'sentinels',
       'must be a non-empty array of { host, port }',
-      String(sentinels),
+      Array.isArray(sentinels) ? 'an empty array' : typeof sentinels,
     )
   }
   if (typeof name !== 'string' || name === '') {

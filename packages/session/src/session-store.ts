@@ -66,7 +66,7 @@ function storedCookie(cookie: unknown): StoredCookie {
     const value = source[field]
     if (value !== undefined && value !== null) out[field] = value
   }
-  return out as StoredCookie
+  return out
 }
 
 function createdAt(session: Record<string, unknown>): number | undefined {

@@ -39,7 +39,7 @@ export const startExpress: StartApp = async (options) => {
   app.get('/public', (_req, res) => void res.json({ ok: true }))
   app.use(redisSession(options))
   app.post('/login', (req, res, next) => {
-    const userId = String(req.query.user)
+    const userId = req.query.user as string
     req.session.regenerate((err) => {
       if (err) return next(err)
       req.session.userId = userId
@@ -79,7 +79,7 @@ export const startExpress: StartApp = async (options) => {
 
 export const startFastify: StartApp = async (options) => {
   const app = Fastify()
-  app.get('/public', async () => ({ ok: true }))
+  app.get('/public', () => ({ ok: true }))
   await app.register(async (scope) => {
     await scope.register(redisSessionPlugin, options)
     scope.post<{ Querystring: { user: string } }>('/login', async (request) => {
@@ -88,7 +88,7 @@ export const startFastify: StartApp = async (options) => {
       request.session.set('userId', userId)
       return { userId }
     })
-    scope.get('/me', async (request) => ({
+    scope.get('/me', (request) => ({
       userId: request.session.get('userId') ?? null,
       visits: request.session.get('visits') ?? 0,
     }))
@@ -97,7 +97,7 @@ export const startFastify: StartApp = async (options) => {
       await sleep(Number(request.query.ms))
       return { userId }
     })
-    scope.post('/visit', async (request) => {
+    scope.post('/visit', (request) => {
       const visits = (request.session.get('visits') ?? 0) + 1
       request.session.set('visits', visits)
       return { visits }

@@ -44,7 +44,7 @@ async function waitForPong(port: number, child: ChildProcess): Promise<void> {
     if (child.exitCode !== null)
       throw new Error(`redis-server on ${port} exited with ${child.exitCode}`)
     const reply = await rawCommand(port, 'PING').catch(() => '')
-    if (reply === '+PONG') return
+    if (reply === '+PONG' || reply.startsWith('-NOAUTH')) return
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
   throw new Error(`redis-server on ${port} did not answer PING`)

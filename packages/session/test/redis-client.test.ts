@@ -1,0 +1,70 @@
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { closedPort } from '../../../test/support/ports.js'
+import { isInvalidOptionError } from '../src/errors.js'
+import { createRedisClient } from '../src/redis-client.js'
+import { recordingLogger } from './apps.js'
+import { ready, startRedis } from './redis-server.js'
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+describe('createRedisClient', () => {
+  it.each([
+    [
+      'http://user:hunter2-password@127.0.0.1:6379',
+      '`url` must be a redis:// or rediss:// URL (got a http: URL)',
+    ],
+    ['not a url', '`url` must be a redis:// or rediss:// URL (got a string that is not a URL)'],
+    [
+      { sentinels: [], name: 'm' },
+      '`sentinels` must be a non-empty array of { host, port } (got )',
+    ],
+    [
+      { sentinels: [{ host: 'a', port: 1 }] },
+      '`name` must name the Sentinel master group (got undefined)',
+    ],
+  ] as const)('rejects %j at creation', (target, message) => {
+    let caught: unknown
+    try {
+      createRedisClient(target as never)
+    } catch (err) {
+      caught = err
+    }
+    expect(isInvalidOptionError(caught)).toBe(true)
+    expect((caught as Error).message).toBe(message)
+    expect((caught as Error).message).not.toContain('hunter2')
+  })
+
+  it('logs an outage once, without credentials, and its end once, across many reconnects and commands', async () => {
+    const port = await closedPort()
+    const logger = recordingLogger()
+    const redis = createRedisClient(`redis://:hunter2-password@127.0.0.1:${port}`, { logger })
+    onTestFinished(() => redis.disconnect())
+    for (let i = 0; i < 5; i++) {
+      await expect(redis.get('k')).rejects.toThrow("Stream isn't writeable")
+      await sleep(300)
+    }
+    const server = await startRedis({ port, args: ['--requirepass', 'hunter2-password'] })
+    onTestFinished(() => server.stop())
+    await ready(redis)
+    expect(await redis.set('k', 'v')).toBe('OK')
+    expect(logger.lines.map(({ level, msg }) => [level, msg])).toEqual([
+      ['error', 'redis unavailable; reconnecting with backoff'],
+      ['info', 'redis available again'],
+    ])
+    expect(logger.lines[0]!.obj).toEqual({
+      redis: `redis://127.0.0.1:${port}`,
+      err: { message: `connect ECONNREFUSED 127.0.0.1:${port}`, code: 'ECONNREFUSED' },
+    })
+    expect(JSON.stringify(logger.lines)).not.toContain('hunter2')
+  })
+
+  it('fails commands at once while disconnected instead of queueing them', async () => {
+    const redis = createRedisClient(`redis://127.0.0.1:${await closedPort()}`, {
+      logger: recordingLogger(),
+    })
+    onTestFinished(() => redis.disconnect())
+    const results = await Promise.allSettled(Array.from({ length: 100 }, () => redis.get('k')))
+    expect(results.every((r) => r.status === 'rejected')).toBe(true)
+    expect((redis as unknown as { offlineQueue: { length: number } }).offlineQueue.length).toBe(0)
+  })
+})
