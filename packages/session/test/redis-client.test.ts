@@ -16,7 +16,7 @@ describe('createRedisClient', () => {
     ['not a url', '`url` must be a redis:// or rediss:// URL (got a string that is not a URL)'],
     [
       { sentinels: [], name: 'm' },
-      '`sentinels` must be a non-empty array of { host, port } (got )',
+      '`sentinels` must be a non-empty array of { host, port } (got an empty array)',
     ],
     [
       { sentinels: [{ host: 'a', port: 1 }] },
