@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
-import fp from 'fastify-plugin'
+import { fastifyPlugin as fp } from 'fastify-plugin'
 import type { CircuitBreaker } from './breaker.js'
 import type { CircuitOpenError } from './errors.js'
 import type { GuardOptions } from './options.js'
