@@ -19,8 +19,9 @@ export function healthRouter(health: Health): RequestHandler {
     health
       .answer(probe, { accept: req.headers.accept, authorization: req.headers.authorization })
       .then((out) => {
-        // res.end rather than res.send: no ETag, so no 304 can hide a state change.
-        res.status(out.statusCode).set(out.headers).end(out.body)
+        // Straight to node:http rather than res.send: no ETag (so no 304 hides a state change)
+        // and no per-header work on a path load balancers hit constantly.
+        res.writeHead(out.statusCode, out.headers).end(out.body)
       }, next)
   }
 }
