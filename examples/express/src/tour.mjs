@@ -26,8 +26,10 @@ const TIMINGS = { drainDelayMs: 2000, shutdownTimeoutMs: 10_000, breakerResetMs:
 const READY_POLL_MS = 250
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
+const color = process.stdout.isTTY && process.env.NO_COLOR === undefined
+const paint = (code, text) => (color ? `\x1b[${code}m${text}\x1b[0m` : text)
 const say = (text) => console.log(text)
-const step = (n, title) => say(`\n\x1b[1m▶ ${n}/5  ${title}\x1b[0m`)
+const step = (n, title) => say(`\n${paint(1, `▶ ${n}/5  ${title}`)}`)
 const note = (text) => say(`   ${text}`)
 
 function freePort() {
@@ -83,7 +85,7 @@ async function startInstance(name, paymentsUrl) {
     pending += chunk
     const lines = pending.split('\n')
     pending = lines.pop()
-    for (const line of lines) if (showLogs && SHOWN.test(line)) say(`      \x1b[2m${line}\x1b[0m`)
+    for (const line of lines) if (showLogs && SHOWN.test(line)) say(`      ${paint(2, line)}`)
   }
   child.stdout.setEncoding('utf8').on('data', show)
   child.stderr.setEncoding('utf8').on('data', show)
@@ -248,8 +250,9 @@ try {
   note(describe(sigterm))
   if (sigterm.failed > 0 || code !== 0) {
     exitCode = 1
-    note(`\x1b[31mlost requests: ${sigterm.failures.join('; ')}\x1b[0m`)
-  } else note('\x1b[32mzero lost requests\x1b[0m across the SIGTERM, the drain and the replacement')
+    note(paint(31, `lost requests: ${sigterm.failures.join('; ')}`))
+  } else
+    note(`${paint(32, 'zero lost requests')} across the SIGTERM, the drain and the replacement`)
 
   step(5, 'Summary')
   const stats = await load.stop()
@@ -263,7 +266,7 @@ try {
   }
   if (stats.some((s) => s.failed > 0)) exitCode = 1
 } catch (error) {
-  note(`\x1b[31mthe tour stopped: ${error.message}\x1b[0m`)
+  note(paint(31, `the tour stopped: ${error.message}`))
   exitCode = 1
 } finally {
   showLogs = false

@@ -160,6 +160,12 @@ export function loadConfig(env) {
     )
   }
 
+  for (const name of ['HEALTH_TOKEN', 'METRICS_TOKEN']) {
+    if (given(name) && env[name].length < 16) {
+      problems.push(`${name} must be at least 16 characters (got ${env[name].length} characters)`)
+    }
+  }
+
   const logFormat = given('LOG_FORMAT') ? env.LOG_FORMAT : DEFAULTS.logFormat
   if (!LOG_FORMATS.includes(logFormat)) {
     problems.push(
