@@ -80,12 +80,12 @@ export async function renderAs(
   if (typeof source.getMetricsAsArray === 'function' && typeof defaults === 'object') {
     if (defaults !== null && Object.keys(defaults).length > 0) target.setDefaultLabels?.(defaults)
     for (const metric of source.getMetricsAsArray()) {
-      target.registerMetric(standIn(metric, toOpenMetrics))
+      target.registerMetric(standIn(metric, toOpenMetrics) as never)
     }
     return target.metrics()
   }
   for (const family of (await registry.getMetricsAsJSON()) as MetricFamily[]) {
-    target.registerMetric(standIn({ ...family, get: () => family }, toOpenMetrics))
+    target.registerMetric(standIn({ ...family, get: () => family }, toOpenMetrics) as never)
   }
   return target.metrics()
 }

@@ -155,7 +155,7 @@ function requestSeriesIn(
   )
   // Check every name before registering any, so a clash leaves the registry as it was.
   for (const view of views) claim(registry, view.name)
-  for (const view of views) registry.registerMetric(view)
+  for (const view of views) registry.registerMetric(view as never)
   return series
 }
 
@@ -179,7 +179,7 @@ function connectionsIn(
     },
   )
   view[SERVERS_KEY] = servers
-  registry.registerMetric(view)
+  registry.registerMetric(view as never)
   return servers
 }
 

@@ -73,8 +73,8 @@ function breakersIn(registry: RegistryLike, prefix: string): Map<string, Observe
       )
     }
   }
-  registry.registerMetric(state)
-  registry.registerMetric(transitions)
+  registry.registerMetric(state as never)
+  registry.registerMetric(transitions as never)
   return observed
 }
 

@@ -160,7 +160,7 @@ export function observeHealth(health: ObservableHealth, options: ObserveHealthOp
       )
     }
   }
-  for (const view of views) registry.registerMetric(view)
+  for (const view of views) registry.registerMetric(view as never)
   return () => {
     active = false
   }

@@ -39,8 +39,11 @@ export interface MetricLike {
 export interface RegistryLike {
   /** Renders every metric in the registry's own content type. */
   metrics(): Promise<string>
-  /** Adds a metric; prom-client throws when another metric holds the name. */
-  registerMetric(metric: MetricLike): void
+  /**
+   * Adds a metric; prom-client throws when another metric holds the name. Typed `never` so
+   * prom-client's own signature (its `Metric` class) fits; this package passes {@link MetricLike}s.
+   */
+  registerMetric(metric: never): void
   /** The metric registered under `name`, if any. */
   getSingleMetric(name: string): unknown
   /** Every metric as data, default labels applied: what cluster aggregation ships. */

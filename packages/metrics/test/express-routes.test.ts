@@ -1,0 +1,86 @@
+import { once } from 'node:events'
+import express from 'express'
+import Fastify from 'fastify'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { expressMetrics } from '../src/express.js'
+import defaultPlugin, { metricsPlugin } from '../src/fastify.js'
+import { samplesOf } from './prom-text.js'
+
+async function listen(app: express.Express): Promise<string> {
+  const server = app.listen(0, '127.0.0.1')
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  )
+  await once(server, 'listening')
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`
+}
+
+async function get(url: string, headers: Record<string, string> = {}): Promise<string> {
+  return (await fetch(url, { headers })).text()
+}
+
+describe('Express route templates', () => {
+  it('tells apart one router mounted under two templates', async () => {
+    const app = express()
+    app.use(expressMetrics())
+    const shared = express.Router()
+    shared.get('/items/:id', (_req, res) => {
+      res.json({})
+    })
+    app.use('/shops/:shop', shared)
+    app.use('/brands/:brand/outlet', shared)
+    const url = await listen(app)
+    await get(`${url}/shops/1/items/2`)
+    await get(`${url}/brands/acme/outlet/items/3`)
+    await get(`${url}/brands/acme/outlet/items/4`)
+    const text = await get(`${url}/metrics`)
+    expect(samplesOf(text, 'http_requests_total').map((s) => [s.labels.route, s.value])).toEqual([
+      ['/shops/:shop/items/:id', 1],
+      ['/brands/:brand/outlet/items/:id', 2],
+    ])
+  })
+
+  it('includes the mount path of a sub-app', async () => {
+    const app = express()
+    app.use(expressMetrics())
+    const admin = express()
+    admin.get('/users/:id', (_req, res) => {
+      res.json({})
+    })
+    app.use('/admin', admin)
+    const url = await listen(app)
+    await get(`${url}/admin/users/9`)
+    const text = await get(`${url}/metrics`)
+    expect(samplesOf(text, 'http_requests_total').map((s) => [s.labels.route, s.value])).toEqual([
+      ['/admin/users/:id', 1],
+    ])
+  })
+
+  it('serves metricsPath from expressMetrics with its token', async () => {
+    const app = express()
+    app.use(expressMetrics({ metricsPath: '/internal/metrics', token: 'x'.repeat(16) }))
+    const url = await listen(app)
+    expect((await fetch(`${url}/internal/metrics`)).status).toBe(401)
+    const text = await get(`${url}/internal/metrics`, { authorization: `Bearer ${'x'.repeat(16)}` })
+    expect(text).toContain('# TYPE http_requests_total counter')
+  })
+})
+
+describe('Fastify plugin', () => {
+  it('is exported named and default, and takes plain options', async () => {
+    expect(defaultPlugin).toBe(metricsPlugin)
+    const app = Fastify()
+    onTestFinished(() => app.close())
+    await app.register(metricsPlugin, { prefix: 'svc_', defaultMetrics: false })
+    app.get('/ping', () => ({ ok: true }))
+    await app.inject('/ping')
+    const text = (await app.inject('/metrics')).body
+    expect(
+      samplesOf(text, 'svc_http_requests_total').map((s) => [s.labels.route, s.value]),
+    ).toEqual([['/ping', 1]])
+  })
+})
