@@ -72,7 +72,7 @@ export interface PromClientLike {
 }
 
 /** The prom-client module this package resolved as its peer dependency. */
-export const peerPromClient: PromClientLike = promClientModule as unknown as PromClientLike
+export const peerPromClient: PromClientLike = promClientModule
 
 /** Registry with a writable content type (every prom-client registry has it). */
 interface TypedRegistry extends RegistryLike {
