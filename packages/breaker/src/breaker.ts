@@ -173,26 +173,31 @@ export class CircuitBreaker {
    * `callTimeoutMs`, with `signal.reason` if `signal` is already aborted, or with `fn`'s error.
    * An error thrown while `signal` is aborted is the caller's doing and is not counted.
    */
-  async execute<T>(
-    fn: (signal: AbortSignal) => T | PromiseLike<T>,
-    signal?: AbortSignal,
-  ): Promise<T> {
-    if (signal?.aborted === true) throw signal.reason
+  execute<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted === true) return Promise.reject(signal.reason as Error)
     const generation = this.admit()
-    if (typeof generation !== 'number') throw generation
+    if (typeof generation !== 'number') return Promise.reject(generation)
     const startedAt = this.clockNeeded ? Date.now() : -1
     if (this.callTimeoutMs !== undefined) {
       return this.executeTimed(fn, generation, startedAt, this.callTimeoutMs, signal)
     }
-    let value: T
+    let pending: T | PromiseLike<T>
     try {
-      value = await fn(signal ?? NEVER_ABORTED_SIGNAL)
+      pending = fn(signal ?? NEVER_ABORTED_SIGNAL)
     } catch (error) {
       this.settleError(generation, startedAt, error, signal)
-      throw error
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- fn's own error, passed on untouched
+      return Promise.reject(error)
     }
-    this.succeeded(generation, startedAt)
-    return value
+    // Hand the caller fn's own promise and count its outcome on the side: an async wrapper
+    // would cost a second promise and an extra tick per call. Our reactions are attached first,
+    // so the breaker has counted the outcome before the caller resumes.
+    const promise = Promise.resolve(pending)
+    promise.then(
+      () => this.succeeded(generation, startedAt),
+      (error: unknown) => this.settleError(generation, startedAt, error, signal),
+    )
+    return promise
   }
 
   /**
