@@ -271,6 +271,22 @@ describe.runIf(redisUp && postgresUp).each(FRAMEWORKS)('the %s example', (framew
     })
     onTestFinished(() => app.stop('SIGKILL').then(() => undefined))
     expect(app.output()).toContain('Redis is not reachable: sessions are kept IN MEMORY')
+    const listed = [...app.output().matchAll(/^ {2}(GET|POST) +(http:\/\/\S+)/gm)].map(
+      (m) => `${m[1]} ${m[2]!.slice(app.url.length)}`,
+    )
+    expect(listed).toEqual([
+      'GET /api/users/1',
+      'POST /api/login',
+      'GET /api/profile',
+      'POST /api/logout',
+      'POST /api/payments',
+      'GET /live',
+      'GET /ready',
+      'GET /startup',
+      'GET /health',
+      'GET /health/detailed',
+      'GET /metrics',
+    ])
     expect(app.output()).toContain(
       'sessions:          in memory (Redis not reachable at redis://127.0.0.1:',
     )

@@ -190,8 +190,11 @@ describe.runIf(redisUp && nginxFound)('nginx in front of three instances', () =>
   }, 90_000)
 
   it('routes around a SIGKILLed instance, failing at most the POSTs it had in flight', async () => {
+    // The requests in flight at the kill belong to this phase.
     load!.phase('SIGKILL')
+    await sleep(500)
     const killed = instanceId(1)
+    expect(phaseStats('SIGKILL').servedBy[killed]).toBeGreaterThan(0)
     const exit = await instances[1]!.stop('SIGKILL')
     expect(exit).toEqual({ code: null, signal: 'SIGKILL' })
     await sleep(1000)
