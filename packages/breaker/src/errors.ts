@@ -33,8 +33,8 @@ export class CircuitOpenError extends Error {
   readonly state: CircuitState
   /**
    * Milliseconds until the breaker lets a trial call through: the rest of the reset timeout
-   * while open; 1000 while half-open trials run or while held open by `forceOpen()` (a hint,
-   * since nothing but a trial or an operator ends those).
+   * while open; 1000 while half-open trials run (one may close the circuit any moment);
+   * `resetTimeoutMs` while held by `forceOpen()` (a hint: only an operator ends that).
    */
   readonly retryAfterMs: number
 

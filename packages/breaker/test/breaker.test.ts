@@ -6,6 +6,11 @@ import { isCallTimeoutError, isCircuitOpenError, type CircuitOpenError } from '.
 const T0 = Date.UTC(2030, 0, 1)
 const boom = (): Promise<never> => Promise.reject(new Error('boom'))
 const ok = (): Promise<string> => Promise.resolve('ok')
+/** A call that honours its signal: it rejects with the abort reason, and only then. */
+const untilAborted = (signal: AbortSignal): Promise<never> =>
+  new Promise((_, reject) => {
+    signal.addEventListener('abort', () => reject(signal.reason as Error))
+  })
 
 function breaker(options: Partial<CircuitBreakerOptions> = {}): CircuitBreaker {
   return new CircuitBreaker({ name: 'payments', resetTimeoutMs: 10_000, ...options })
@@ -254,13 +259,7 @@ describe('call timeout and signals', () => {
   it('hands the caller signal through and does not count an error after the caller aborted', async () => {
     const b = breaker({ failureThreshold: 1 })
     const caller = new AbortController()
-    const call = b.execute(
-      (signal) =>
-        new Promise((_, reject) => {
-          signal.addEventListener('abort', () => reject(signal.reason as Error))
-        }),
-      caller.signal,
-    )
+    const call = b.execute(untilAborted, caller.signal)
     caller.abort(new Error('client went away'))
     await expect(call).rejects.toThrow('client went away')
     expect(b.snapshot()).toMatchObject({ state: 'closed', consecutiveFailures: 0 })
@@ -269,13 +268,7 @@ describe('call timeout and signals', () => {
   it('forwards the caller abort to the timed signal and does not count it', async () => {
     const b = breaker({ failureThreshold: 1, callTimeoutMs: 1_000 })
     const caller = new AbortController()
-    const call = b.execute(
-      (signal) =>
-        new Promise((_, reject) => {
-          signal.addEventListener('abort', () => reject(signal.reason as Error))
-        }),
-      caller.signal,
-    )
+    const call = b.execute(untilAborted, caller.signal)
     caller.abort(new Error('stop'))
     await expect(call).rejects.toThrow('stop')
     expect(b.state).toBe('closed')
