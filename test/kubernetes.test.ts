@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { DEFAULTS as SHUTDOWN_DEFAULTS } from '@uptimekit/shutdown'
 import { parse } from 'yaml'
 
 // The manifests in examples/kubernetes must agree with what the example
@@ -64,15 +65,13 @@ interface ExampleConfig {
   drainDelayMs: number
   shutdownTimeoutMs: number
   healthTimeoutMs: number
-  paymentsUrl: string
+  paymentsUrl: string | undefined
+  databaseUrl: string | undefined
   paths: Record<'live' | 'ready' | 'startup' | 'metrics', string>
 }
 interface ConfigModule {
   loadConfig: (env: Record<string, string>) => ExampleConfig
 }
-
-/** Seconds the close hooks (Redis quit, pg end) may take after the shutdown timeout. */
-const CLOSE_HOOKS_BUDGET_SECONDS = 10
 
 const dir = new URL('../examples/kubernetes/', import.meta.url)
 const read = <T>(file: string): T => parse(readFileSync(new URL(file, dir), 'utf8')) as T
@@ -157,15 +156,25 @@ describe('the Kubernetes manifests agree with the example configuration', () => 
     expect(periodSeconds * failureThreshold * 1000).toBeLessThanOrEqual(config.drainDelayMs)
   })
 
-  it('give preStop, the shutdown timeout and the close hooks time before the kubelet kills the pod', () => {
+  it('give preStop, the shutdown timeout and every close hook time before the kubelet kills the pod', () => {
     const [sleep, seconds, ...rest] = container.lifecycle.preStop.exec.command
     expect(sleep).toBe('sleep')
     expect(rest).toEqual([])
     const preStopSeconds = Number(seconds)
     expect(preStopSeconds).toBeGreaterThan(0)
     expect(config.shutdownTimeoutMs).toBeGreaterThan(config.drainDelayMs)
+    // The hooks examples/express/src/service/service.mjs registers for this
+    // config; past the shutdown timeout each may still run for hookTimeoutMs.
+    const hooks = [
+      'redis',
+      config.databaseUrl === undefined ? [] : ['postgres'],
+      config.paymentsUrl === undefined ? ['payments-upstream'] : [],
+      'health',
+    ].flat()
+    expect(hooks).toEqual(['redis', 'postgres', 'health'])
+    const hooksSeconds = (hooks.length * SHUTDOWN_DEFAULTS.hookTimeoutMs) / 1000
     expect(pod.spec.terminationGracePeriodSeconds).toBe(
-      preStopSeconds + config.shutdownTimeoutMs / 1000 + CLOSE_HOOKS_BUDGET_SECONDS,
+      preStopSeconds + config.shutdownTimeoutMs / 1000 + hooksSeconds,
     )
   })
 

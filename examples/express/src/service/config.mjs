@@ -33,7 +33,7 @@ export const DEFAULTS = Object.freeze({
   healthTimeoutMs: 2000,
   healthCacheMs: 1000,
   drainDelayMs: 5000,
-  shutdownTimeoutMs: 30_000,
+  shutdownTimeoutMs: 20_000,
   keepAliveTimeoutMs: 65_000,
   trustProxy: 'loopback',
   logFormat: 'text',
