@@ -64,25 +64,33 @@ export function httpCheck(url: string | URL, options: HttpCheckOptions = {}): He
   const shownUrl = target.href
 
   return async (signal) => {
-    const own = AbortSignal.timeout(timeoutMs)
-    let response: Response
+    // Either deadline aborts the request: ours (own timeout) or the health run's (signal).
+    const controller = new AbortController()
+    const ownTimeout = setTimeout(() => controller.abort(), timeoutMs)
+    const onAbort = (): void => controller.abort(signal.reason)
+    signal.addEventListener('abort', onAbort, { once: true })
     try {
-      response = await fetch(target, { headers, signal: AbortSignal.any([signal, own]) })
-    } catch (error) {
-      if (own.aborted && !signal.aborted)
-        throw new Error(`GET ${shownUrl} timed out after ${timeoutMs} ms`)
-      throw new Error(`GET ${shownUrl} failed`, { cause: error })
-    }
-    if (response.status < 200 || response.status > 299) {
-      await response.body?.cancel()
-      throw new Error(`GET ${shownUrl} answered ${response.status}`)
-    }
-    if (expect === undefined) {
-      await response.body?.cancel()
+      let response: Response
+      try {
+        response = await fetch(target, { headers, signal: controller.signal })
+      } catch (error) {
+        if (controller.signal.aborted && !signal.aborted) {
+          throw new Error(`GET ${shownUrl} timed out after ${timeoutMs} ms`)
+        }
+        throw new Error(`GET ${shownUrl} failed`, { cause: error })
+      }
+      if (response.status < 200 || response.status > 299) {
+        await response.body?.cancel()
+        throw new Error(`GET ${shownUrl} answered ${response.status}`)
+      }
+      if (expect === undefined) await response.body?.cancel()
+      else if (!expect(await response.text())) {
+        throw new Error(`GET ${shownUrl} answered ${response.status} with an unexpected body`)
+      }
       return { statusCode: response.status }
+    } finally {
+      clearTimeout(ownTimeout)
+      signal.removeEventListener('abort', onAbort)
     }
-    if (!expect(await response.text()))
-      throw new Error(`GET ${shownUrl} answered ${response.status} with an unexpected body`)
-    return { statusCode: response.status }
   }
 }
