@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { isHookTimeoutError } from '../src/errors.js'
+import type { ShutdownOptions } from '../src/options.js'
 import { createShutdown } from '../src/shutdown.js'
 import { recordLogs } from './log-recorder.js'
 
@@ -12,6 +13,14 @@ async function listening(): Promise<{ server: Server; url: string }> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }
 }
+
+/** Options for a shutdown started from code that neither exits nor logs anywhere visible. */
+const quietly = (): ShutdownOptions => ({
+  signals: [],
+  exit: false,
+  drainDelayMs: 0,
+  logger: recordLogs().logger,
+})
 
 describe('createShutdown with exit off', () => {
   it('resolves shutdown() with the outcome, hooks in order, and closes the listener', async () => {
@@ -63,12 +72,7 @@ describe('createShutdown with exit off', () => {
 
   it('runs no hook that was unsubscribed', async () => {
     const { server } = await listening()
-    const shutdown = createShutdown(server, {
-      signals: [],
-      exit: false,
-      drainDelayMs: 0,
-      logger: recordLogs().logger,
-    })
+    const shutdown = createShutdown(server, quietly())
     const off = shutdown.onClose('gone', () => {})
     shutdown.onClose('kept', () => {})
     off()
@@ -77,12 +81,7 @@ describe('createShutdown with exit off', () => {
 
   it('aborts a hook past its timeout with a HookTimeoutError and runs the next one', async () => {
     const { server } = await listening()
-    const shutdown = createShutdown(server, {
-      signals: [],
-      exit: false,
-      drainDelayMs: 0,
-      logger: recordLogs().logger,
-    })
+    const shutdown = createShutdown(server, quietly())
     let reason: unknown
     shutdown.onClose(
       'stuck',
@@ -107,21 +106,12 @@ describe('createShutdown with exit off', () => {
   it('listens to its signals only until it is done or disposed', async () => {
     const before = process.listenerCount('SIGUSR2')
     const { server } = await listening()
-    const disposed = createShutdown(server, {
-      signals: ['SIGUSR2'],
-      exit: false,
-      logger: recordLogs().logger,
-    })
+    const disposed = createShutdown(server, { ...quietly(), signals: ['SIGUSR2'] })
     expect(process.listenerCount('SIGUSR2')).toBe(before + 1)
     disposed.dispose()
     expect(process.listenerCount('SIGUSR2')).toBe(before)
     await expect(disposed.shutdown()).rejects.toMatchObject({ code: 'UPTIMEKIT_SHUTDOWN_DISPOSED' })
-    const done = createShutdown(server, {
-      signals: ['SIGUSR2'],
-      exit: false,
-      drainDelayMs: 0,
-      logger: recordLogs().logger,
-    })
+    const done = createShutdown(server, { ...quietly(), signals: ['SIGUSR2'] })
     await done.shutdown()
     expect(process.listenerCount('SIGUSR2')).toBe(before)
   })
@@ -129,12 +119,7 @@ describe('createShutdown with exit off', () => {
   it('resolves as forced on a signal during shutdown, running no further hook', async () => {
     const { server } = await listening()
     const { logger, lines } = recordLogs()
-    const shutdown = createShutdown(server, {
-      signals: ['SIGUSR2'],
-      exit: false,
-      drainDelayMs: 0,
-      logger,
-    })
+    const shutdown = createShutdown(server, { ...quietly(), signals: ['SIGUSR2'], logger })
     const started: string[] = []
     shutdown.onClose('slow', async (signal) => {
       started.push('slow')
@@ -160,13 +145,7 @@ describe('createShutdown with exit off', () => {
 
   it('answers requests during the drain delay, with Connection: close', async () => {
     const { server, url } = await listening()
-    const shutdown = createShutdown(server, {
-      signals: [],
-      exit: false,
-      drainDelayMs: 300,
-      timeoutMs: 2000,
-      logger: recordLogs().logger,
-    })
+    const shutdown = createShutdown(server, { ...quietly(), drainDelayMs: 300, timeoutMs: 2000 })
     const done = shutdown.shutdown()
     await sleep(100)
     const res = await fetch(url)
