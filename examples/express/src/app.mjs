@@ -8,18 +8,12 @@ import { redisSession } from '@uptimekit/session/express'
 import express from 'express'
 import session from 'express-session'
 import { errorAnswer } from './service/api.mjs'
+import { redisSessionOptions } from './service/sessions.mjs'
 
 /** The session middleware: Redis through @uptimekit/session, or express-session's memory store. */
-function sessionMiddleware({ config, sessions, logger }) {
-  if (sessions.kind === 'redis') {
-    return redisSession({
-      redis: sessions.redis,
-      secret: config.sessionSecret,
-      ttlSeconds: config.sessionTtlSeconds,
-      prefix: config.sessionPrefix,
-      logger,
-    })
-  }
+function sessionMiddleware(service) {
+  const { config, sessions } = service
+  if (sessions.kind === 'redis') return redisSession(redisSessionOptions(service))
   return session({
     secret: config.sessionSecret,
     name: 'connect.sid',

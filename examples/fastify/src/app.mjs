@@ -10,17 +10,13 @@ import { redisSessionPlugin } from '@uptimekit/session/fastify'
 import { shutdownPlugin } from '@uptimekit/shutdown/fastify'
 import Fastify from 'fastify'
 import { errorAnswer } from '../../express/src/service/api.mjs'
+import { redisSessionOptions } from '../../express/src/service/sessions.mjs'
 
 /** Registers sessions on `scope`: Redis through @uptimekit/session, or @fastify/session in memory. */
-async function registerSessions(scope, { config, sessions, logger }) {
+async function registerSessions(scope, service) {
+  const { config, sessions } = service
   if (sessions.kind === 'redis') {
-    await scope.register(redisSessionPlugin, {
-      redis: sessions.redis,
-      secret: config.sessionSecret,
-      ttlSeconds: config.sessionTtlSeconds,
-      prefix: config.sessionPrefix,
-      logger,
-    })
+    await scope.register(redisSessionPlugin, redisSessionOptions(service))
     return
   }
   await scope.register(fastifyCookie)

@@ -68,3 +68,14 @@ export async function openSessionStore(config, logger) {
   )
   return { kind: 'redis', redis, where }
 }
+
+/** The options of @uptimekit/session's Express middleware and Fastify plugin alike. */
+export function redisSessionOptions({ config, sessions, logger }) {
+  return {
+    redis: sessions.redis,
+    secret: config.sessionSecret,
+    ttlSeconds: config.sessionTtlSeconds,
+    prefix: config.sessionPrefix,
+    logger,
+  }
+}
