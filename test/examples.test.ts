@@ -189,7 +189,7 @@ describe.runIf(redisUp && postgresUp).each(FRAMEWORKS)('the %s example', (framew
       expect((await fetch(`${url}/ready`)).status).toBe(200)
 
       upstream.setFaults({ failureRate: 0 })
-      await new Promise((resolve) => setTimeout(resolve, 400))
+      await new Promise((resolve) => setTimeout(resolve, 700))
       expect((await pay()).status).toBe(201)
       expect((await pay()).status).toBe(201)
       const healed = (await (await fetch(`${url}/health`)).json()) as { status: string }
