@@ -188,6 +188,15 @@ export function milliseconds(option: string, value: unknown, min: 0 | 1): number
   return value
 }
 
+/** Checks that a checker's client has the method the check calls; `rule` says what was expected. */
+export function clientWith<T>(option: string, client: T, method: string, rule: string): T {
+  const shaped = client as Record<string, unknown> | null
+  if (typeof shaped !== 'object' || shaped === null || typeof shaped[method] !== 'function') {
+    throw new InvalidOptionError(option, rule, shown(client))
+  }
+  return client
+}
+
 /** Checks a ratio option: a number in (0, 1]. */
 export function ratio(option: string, value: unknown): number {
   if (typeof value !== 'number' || !(value > 0 && value <= 1)) {

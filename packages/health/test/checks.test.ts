@@ -1,5 +1,4 @@
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { createServer } from 'node:http'
 import { setImmediate as immediate, setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { Redis } from 'ioredis'
@@ -23,6 +22,7 @@ import { diskCheck } from '../src/checks/disk.js'
 import { eventLoopCheck } from '../src/checks/event-loop.js'
 import { closedPort } from '../../../test/support/ports.js'
 import { needService, SERVICES } from '../../../test/support/services.js'
+import { serveForTest } from './servers.js'
 
 /** Runs one check the way a probe does and returns its result. */
 async function run(check: HealthCheck, timeoutMs = 2000): Promise<CheckResult> {
@@ -178,18 +178,8 @@ describe.runIf(mongoUrl !== undefined)('mongoCheck and mongooseCheck against MON
 })
 
 describe('httpCheck', () => {
-  async function upstream(handler: Parameters<typeof createServer>[1]): Promise<string> {
-    const server = createServer(handler)
-    onTestFinished(
-      () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections()
-          server.close(() => resolve())
-        }),
-    )
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`
-  }
+  const upstream = async (handler: Parameters<typeof createServer>[1]) =>
+    `${await serveForTest(handler)}/health`
 
   it('passes on 2xx with the status code as details', async () => {
     const url = await upstream((_req, res) => res.writeHead(204).end())

@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import pg from 'pg'
 import { createHealth } from '../src/health.js'
@@ -7,7 +5,7 @@ import { httpCheck } from '../src/checks/http.js'
 import { pgCheck } from '../src/checks/pg.js'
 import type { HealthLogger } from '../src/options.js'
 import { closedPort } from '../../../test/support/ports.js'
-import { ADAPTERS } from './servers.js'
+import { ADAPTERS, serveForTest } from './servers.js'
 
 const JSON_TYPE = 'application/json; charset=utf-8'
 const IETF = { accept: 'application/health+json' }
@@ -41,19 +39,6 @@ async function get(url: string, init?: RequestInit) {
       ? (JSON.parse(text) as unknown)
       : undefined,
   }
-}
-
-async function listen(handler: Parameters<typeof createServer>[1]): Promise<string> {
-  const server: Server = createServer(handler)
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  )
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 
 describe.each(ADAPTERS)('%s adapter', (_name, start) => {
@@ -218,7 +203,7 @@ describe.each(ADAPTERS)('%s adapter', (_name, start) => {
         }),
     }
     const seen: (string | undefined)[] = []
-    const upstream = await listen((req, res) => {
+    const upstream = await serveForTest((req, res) => {
       seen.push(req.headers.authorization)
       res.writeHead(500).end('{"error":"Authorization: Bearer s3cret rejected"}')
     })

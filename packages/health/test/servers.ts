@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import express from 'express'
 import Fastify from 'fastify'
@@ -9,13 +10,8 @@ import { healthPlugin } from '../src/fastify.js'
 /** Starts a real server serving `health` on 127.0.0.1:0; returns its base URL and closes it after the test. */
 export type StartServer = (health: Health) => Promise<string>
 
-export const startExpress: StartServer = async (health) => {
-  const app = express()
-  app.use(healthRouter(health))
-  app.get('/other', (_req, res) => {
-    res.json({ other: true })
-  })
-  const server = app.listen(0, '127.0.0.1')
+/** Listens on 127.0.0.1:0, closes the server (and its keep-alive sockets) after the test, returns its base URL. */
+export async function listenForTest(server: Server): Promise<string> {
   onTestFinished(
     () =>
       new Promise<void>((resolve) => {
@@ -23,8 +19,22 @@ export const startExpress: StartServer = async (health) => {
         server.close(() => resolve())
       }),
   )
+  server.listen(0, '127.0.0.1')
   await new Promise<void>((resolve) => server.once('listening', resolve))
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+/** A plain node:http server for upstreams in tests, closed after the test. */
+export const serveForTest = (handler: Parameters<typeof createServer>[1]): Promise<string> =>
+  listenForTest(createServer(handler))
+
+export const startExpress: StartServer = (health) => {
+  const app = express()
+  app.use(healthRouter(health))
+  app.get('/other', (_req, res) => {
+    res.json({ other: true })
+  })
+  return listenForTest(createServer(app))
 }
 
 export const startFastify: StartServer = async (health) => {

@@ -1,5 +1,4 @@
-import { InvalidOptionError, shown } from '../errors.js'
-import type { HealthCheck } from '../options.js'
+import { clientWith, type HealthCheck } from '../options.js'
 import { raceAbort } from './abortable.js'
 
 /** The part of a mongodb `MongoClient` the check uses. */
@@ -15,13 +14,7 @@ export interface MongoLikeClient {
  * @param client - a mongodb `MongoClient`
  */
 export function mongoCheck(client: MongoLikeClient): HealthCheck {
-  if (typeof client !== 'object' || client === null || typeof client.db !== 'function') {
-    throw new InvalidOptionError(
-      'client',
-      'must be a MongoClient with a db() method',
-      shown(client),
-    )
-  }
+  clientWith('client', client, 'db', 'must be a MongoClient with a db() method')
   return async (signal) => {
     await raceAbort(client.db('admin').command({ ping: 1 }), signal)
   }

@@ -1,5 +1,4 @@
-import { InvalidOptionError, shown } from '../errors.js'
-import type { HealthCheck } from '../options.js'
+import { clientWith, type HealthCheck } from '../options.js'
 import { raceAbort } from './abortable.js'
 
 /** The part of a `mysql2/promise` pool or connection the check uses. */
@@ -26,13 +25,7 @@ const isCallbackFlavour = (client: MysqlLikeClient): client is MysqlCallbackClie
  * @param client - a mysql2 `Pool`/`Connection` from `mysql2` or `mysql2/promise`
  */
 export function mysqlCheck(client: MysqlLikeClient): HealthCheck {
-  if (typeof client !== 'object' || client === null || typeof client.query !== 'function') {
-    throw new InvalidOptionError(
-      'client',
-      'must be a mysql2 pool or connection with a query() method',
-      shown(client),
-    )
-  }
+  clientWith('client', client, 'query', 'must be a mysql2 pool or connection with a query() method')
   return async (signal) => {
     const query = isCallbackFlavour(client)
       ? new Promise<void>((resolve, reject) => {

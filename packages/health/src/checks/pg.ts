@@ -1,5 +1,4 @@
-import { InvalidOptionError, shown } from '../errors.js'
-import type { HealthCheck } from '../options.js'
+import { clientWith, type HealthCheck } from '../options.js'
 import { raceAbort } from './abortable.js'
 
 /** The part of a pg `Pool` or `Client` the check uses. */
@@ -14,13 +13,7 @@ export interface PgLikeClient {
  * @param client - a pg `Pool` or connected `Client` (or anything with a promise `query(sql)`)
  */
 export function pgCheck(client: PgLikeClient): HealthCheck {
-  if (typeof client !== 'object' || client === null || typeof client.query !== 'function') {
-    throw new InvalidOptionError(
-      'client',
-      'must be a pg Pool or Client with a query() method',
-      shown(client),
-    )
-  }
+  clientWith('client', client, 'query', 'must be a pg Pool or Client with a query() method')
   return async (signal) => {
     await raceAbort(client.query('SELECT 1'), signal)
   }

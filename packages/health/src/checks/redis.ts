@@ -1,5 +1,4 @@
-import { InvalidOptionError, shown } from '../errors.js'
-import type { HealthCheck } from '../options.js'
+import { clientWith, type HealthCheck } from '../options.js'
 import { raceAbort } from './abortable.js'
 
 /**
@@ -26,13 +25,7 @@ const LOST = new Set(['reconnecting', 'close', 'end'])
  * @param client - an ioredis `Redis`/`Cluster` or a node-redis client
  */
 export function redisCheck(client: RedisLikeClient): HealthCheck {
-  if (typeof client !== 'object' || client === null || typeof client.ping !== 'function') {
-    throw new InvalidOptionError(
-      'client',
-      'must be a Redis client with a ping() method',
-      shown(client),
-    )
-  }
+  clientWith('client', client, 'ping', 'must be a Redis client with a ping() method')
   return async (signal) => {
     if (typeof client.status === 'string' && LOST.has(client.status)) {
       throw new Error(`redis connection is ${client.status}`)
