@@ -1,7 +1,7 @@
 import fastifyCookie from '@fastify/cookie'
 import { fastifySession, type SessionStore } from '@fastify/session'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import fp from 'fastify-plugin'
+import { fastifyPlugin as fp } from 'fastify-plugin'
 import type { VerifiedCookie } from './cookie-signature.js'
 import type { RedisSessionOptions } from './options.js'
 import { createSessionRuntime } from './session-runtime.js'
