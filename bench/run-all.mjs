@@ -13,7 +13,10 @@ const benches = order.filter((name) => available.has(`${name}.mjs`))
 
 const gitCommit = (() => {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here, encoding: 'utf8' }).trim()
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: here,
+      encoding: 'utf8',
+    }).trim()
   } catch {
     return 'unknown'
   }
@@ -29,7 +32,8 @@ for (const name of benches) {
     timeout: 10 * 60_000,
   })
   process.stdout.write(run.stdout ?? '')
-  const outcome = run.status === 0 ? run.stdout.trim() : `Failed (exit ${run.status}):\n\n${run.stdout}`
+  const outcome =
+    run.status === 0 ? run.stdout.trim() : `Failed (exit ${run.status}):\n\n${run.stdout}`
   sections.push(`## @uptimekit/${name}\n\nCommand: \`node bench/${name}.mjs\`\n\n${outcome}\n`)
 }
 

@@ -9,10 +9,9 @@ interface Listed {
 }
 
 const fixture = fileURLToPath(new URL('./fixtures/list-exports.mjs', import.meta.url))
-const listed = JSON.parse(execFileSync(process.execPath, [fixture], { encoding: 'utf8' })) as Record<
-  string,
-  Listed
->
+const listed = JSON.parse(
+  execFileSync(process.execPath, [fixture], { encoding: 'utf8' }),
+) as Record<string, Listed>
 
 /** The names users and the other packages rely on (DESIGN.md); more exports are fine. */
 const required: Record<string, string[]> = {
@@ -34,7 +33,12 @@ const required: Record<string, string[]> = {
   '@uptimekit/shutdown': ['createShutdown', 'isInvalidOptionError'],
   '@uptimekit/shutdown/express': [],
   '@uptimekit/shutdown/fastify': ['shutdownPlugin', 'default'],
-  '@uptimekit/metrics': ['createMetrics', 'observeBreaker', 'observeHealth', 'isInvalidOptionError'],
+  '@uptimekit/metrics': [
+    'createMetrics',
+    'observeBreaker',
+    'observeHealth',
+    'isInvalidOptionError',
+  ],
   '@uptimekit/metrics/express': ['metricsMiddleware', 'metricsHandler', 'expressMetrics'],
   '@uptimekit/metrics/fastify': ['metricsPlugin', 'default'],
   '@uptimekit/breaker': ['CircuitBreaker', 'retry', 'isCircuitOpenError', 'isInvalidOptionError'],
@@ -54,7 +58,9 @@ describe('every entry point loads from its build, as ESM and as CommonJS', () =>
 
   it.each(Object.keys(required))('%s exports the same names from both builds', (specifier) => {
     const entry = listed[specifier]!
-    const withoutEsmOnlyMarkers = entry.cjs.filter((name) => name !== '__esModule' && name !== 'module.exports')
+    const withoutEsmOnlyMarkers = entry.cjs.filter(
+      (name) => name !== '__esModule' && name !== 'module.exports',
+    )
     expect(withoutEsmOnlyMarkers).toEqual(entry.esm)
   })
 

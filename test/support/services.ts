@@ -17,12 +17,14 @@ export const SERVICES = {
   postgres: {
     label: 'PostgreSQL',
     url: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-    howToStart: 'pg_ctlcluster <version> main start, trust auth, database `test` (or set DATABASE_URL)',
+    howToStart:
+      'pg_ctlcluster <version> main start, trust auth, database `test` (or set DATABASE_URL)',
   },
   mariadb: {
     label: 'MariaDB/MySQL',
     url: process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
-    howToStart: 'start mariadbd with root and an empty password, database `test` (or set MYSQL_URL)',
+    howToStart:
+      'start mariadbd with root and an empty password, database `test` (or set MYSQL_URL)',
   },
 } as const satisfies Record<string, Service>
 
@@ -52,7 +54,9 @@ export async function needService(name: ServiceName): Promise<boolean> {
   if (await tcpReachable(service.url)) return true
   const where = new URL(service.url).host
   if (process.env.CI === 'true') {
-    throw new Error(`${service.label} is not reachable at ${where}; start it: ${service.howToStart}`)
+    throw new Error(
+      `${service.label} is not reachable at ${where}; start it: ${service.howToStart}`,
+    )
   }
   console.warn(
     `\n!!! ${service.label} is not reachable at ${where}: its tests are SKIPPED. Start it: ${service.howToStart}\n`,
