@@ -1,8 +1,14 @@
 import cluster, { type Worker } from 'node:cluster'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { ClusterTimeoutError, describeValue, InvalidOptionError } from './errors.js'
+import { ClusterTimeoutError } from './errors.js'
 import type { Metrics } from './metrics.js'
-import { checkPromClient, checkRegistry, SILENT_LOGGER, type LoggerLike } from './options.js'
+import {
+  checkPositiveInteger,
+  checkPromClient,
+  checkRegistry,
+  SILENT_LOGGER,
+  type LoggerLike,
+} from './options.js'
 import {
   aggregateFamilies,
   peerPromClient,
@@ -107,14 +113,7 @@ export interface ClusterMetrics {
 export function createClusterMetrics(options: ClusterMetricsOptions = {}): ClusterMetrics {
   const client =
     options.promClient === undefined ? peerPromClient : checkPromClient(options.promClient)
-  const timeoutMs = options.timeoutMs ?? 2000
-  if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) {
-    throw new InvalidOptionError(
-      'timeoutMs',
-      'must be a positive integer (milliseconds)',
-      describeValue(timeoutMs),
-    )
-  }
+  const timeoutMs = checkPositiveInteger(options.timeoutMs, 2000, 'timeoutMs', ' (milliseconds)')
   let nextId = 0
 
   function collect(): Promise<RegistryLike> {

@@ -1,6 +1,12 @@
 import { describeValue, InvalidOptionError } from './errors.js'
 import { metricView, type MetricView } from './metric-view.js'
-import { checkPrefix, checkRegistry, SILENT_LOGGER, type LoggerLike } from './options.js'
+import {
+  checkPositiveInteger,
+  checkPrefix,
+  checkRegistry,
+  SILENT_LOGGER,
+  type LoggerLike,
+} from './options.js'
 import type { RegistryLike, SampleValue } from './prom-client.js'
 
 /** One check in a health report (the `@uptimekit/health` shape). */
@@ -81,14 +87,7 @@ export function observeHealth(health: ObservableHealth, options: ObserveHealthOp
   }
   const registry = checkRegistry(options?.registry)
   const prefix = checkPrefix(options.prefix)
-  const timeoutMs = options.timeoutMs ?? 5000
-  if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) {
-    throw new InvalidOptionError(
-      'timeoutMs',
-      'must be a positive integer (milliseconds)',
-      describeValue(timeoutMs),
-    )
-  }
+  const timeoutMs = checkPositiveInteger(options.timeoutMs, 5000, 'timeoutMs', ' (milliseconds)')
   const logger = options.logger ?? SILENT_LOGGER
   const statusName = `${prefix}health_check_status`
   if ((registry.getSingleMetric(statusName) as HealthView | undefined)?.[HEALTH_KEY] === true) {

@@ -202,6 +202,20 @@ export function checkPromClient(client: unknown, option = 'promClient'): PromCli
   return client as PromClientLike
 }
 
+/** Checks an optional positive integer option (milliseconds, counts), applying its default. */
+export function checkPositiveInteger(
+  value: unknown,
+  fallback: number,
+  option: string,
+  unit = '',
+): number {
+  const checked = value ?? fallback
+  if (!Number.isSafeInteger(checked) || (checked as number) < 1) {
+    fail(option, `must be a positive integer${unit}`, checked)
+  }
+  return checked as number
+}
+
 /** Checks a metric-name prefix. */
 export function checkPrefix(prefix: unknown, option = 'prefix'): string {
   if (prefix === undefined) return DEFAULTS.prefix
@@ -297,10 +311,11 @@ export function resolveOptions(options: MetricsOptions): ResolvedOptions {
       `${token.length} characters`,
     )
   }
-  const max = options.maxSeriesPerMetric ?? DEFAULTS.maxSeriesPerMetric
-  if (!Number.isSafeInteger(max) || max < 1) {
-    fail('maxSeriesPerMetric', 'must be a positive integer', max)
-  }
+  const max = checkPositiveInteger(
+    options.maxSeriesPerMetric,
+    DEFAULTS.maxSeriesPerMetric,
+    'maxSeriesPerMetric',
+  )
   for (const flag of ['openMetrics', 'defaultMetrics'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') {
       fail(flag, 'must be a boolean', options[flag])

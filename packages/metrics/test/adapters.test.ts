@@ -2,6 +2,7 @@ import { request } from 'node:http'
 import { connect } from 'node:net'
 import { describe, expect, it, vi } from 'vitest'
 import { DEFAULTS } from '../src/options.js'
+import { getFresh } from './http-get.js'
 import { samplesOf, valueOf } from './prom-text.js'
 import { frameworks, type Started } from './servers.js'
 
@@ -245,16 +246,7 @@ describe.each(frameworks)('%s', (_name, start) => {
     sockets.push(connect(Number(new URL(app.url).port), '127.0.0.1'))
     await Promise.all(sockets.map((s) => new Promise((r) => s.once('connect', r))))
     try {
-      const text = await new Promise<string>((resolve, reject) => {
-        request(`${app.url}/metrics`, { agent: false }, (res) => {
-          let body = ''
-          res.setEncoding('utf8')
-          res.on('data', (chunk: string) => (body += chunk))
-          res.on('end', () => resolve(body))
-        })
-          .on('error', reject)
-          .end()
-      })
+      const text = await getFresh(`${app.url}/metrics`)
       expect(valueOf(text, 'http_open_connections', {})).toBe(3)
     } finally {
       for (const s of sockets) s.destroy()

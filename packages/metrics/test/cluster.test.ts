@@ -1,25 +1,11 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { request } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it, onTestFinished } from 'vitest'
+import { getFresh as get } from './http-get.js'
 import { valueOf } from './prom-text.js'
 
 const fixture = fileURLToPath(new URL('./fixtures/cluster.mjs', import.meta.url))
-
-/** GET over a fresh connection each time, so the cluster spreads requests over its workers. */
-function get(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    request(url, { agent: false }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => (body += chunk))
-      res.on('end', () => resolve(body))
-    })
-      .on('error', reject)
-      .end()
-  })
-}
 
 describe('node:cluster aggregation', () => {
   it("sums the workers' request metrics on the primary", async () => {

@@ -1,22 +1,13 @@
-import { once } from 'node:events'
 import express from 'express'
 import Fastify from 'fastify'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { expressMetrics } from '../src/express.js'
 import defaultPlugin, { metricsPlugin } from '../src/fastify.js'
 import { samplesOf } from './prom-text.js'
+import { listenExpress } from './servers.js'
 
 async function listen(app: express.Express): Promise<string> {
-  const server = app.listen(0, '127.0.0.1')
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
-  )
-  await once(server, 'listening')
-  return `http://127.0.0.1:${(server.address() as { port: number }).port}`
+  return (await listenExpress(app)).url
 }
 
 async function get(url: string, headers: Record<string, string> = {}): Promise<string> {

@@ -23,6 +23,22 @@ function hold(res: { write(chunk: string): unknown; on(event: 'close', fn: () =>
   res.write('{"partial":')
 }
 
+/** Listens on a free port and closes the server (connections included) after the test. */
+export async function listenExpress(
+  app: express.Express,
+): Promise<{ url: string; server: Server }> {
+  const server = app.listen(0, '127.0.0.1')
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  )
+  await once(server, 'listening')
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server }
+}
+
 export const startExpress: Start = async (options = {}) => {
   const metrics = createMetrics(options)
   const app = express()
@@ -63,18 +79,9 @@ export const startExpress: Start = async (options = {}) => {
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' })
   })
-  const server = app.listen(0, '127.0.0.1')
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
-  )
-  await once(server, 'listening')
+  const { url, server } = await listenExpress(app)
   metrics.observeServer(server)
-  const { port } = server.address() as { port: number }
-  return { url: `http://127.0.0.1:${port}`, metrics, server }
+  return { url, metrics, server }
 }
 
 export const startFastify: Start = async (options = {}) => {
