@@ -59,15 +59,19 @@ export async function startRedis(
   options: { args?: string[]; port?: number; sentinelConfig?: string } = {},
 ): Promise<RedisProcess> {
   const port = options.port ?? (await closedPort())
+  // Its own working directory: a replica's full sync writes an RDB file there
+  // even with `--save ""`, and a Sentinel rewrites its config file.
+  const dir = await mkdtemp(join(tmpdir(), 'uptimekit-redis-'))
   let args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
-  let dir: string | undefined
   if (options.sentinelConfig !== undefined) {
-    dir = await mkdtemp(join(tmpdir(), 'uptimekit-sentinel-'))
     const file = join(dir, 'sentinel.conf')
     await writeFile(file, `port ${port}\nbind 127.0.0.1\n${options.sentinelConfig}\n`)
     args = [file, '--sentinel']
   }
-  const child = spawn('redis-server', [...args, ...(options.args ?? [])], { stdio: 'ignore' })
+  const child = spawn('redis-server', [...args, ...(options.args ?? [])], {
+    cwd: dir,
+    stdio: 'ignore',
+  })
   const killOnExit = (): void => void child.kill('SIGKILL')
   process.once('exit', killOnExit)
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
@@ -75,7 +79,7 @@ export async function startRedis(
     process.removeListener('exit', killOnExit)
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
     await exited
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+    await rm(dir, { recursive: true, force: true })
   }
   try {
     await waitForPong(port, child)
