@@ -13,7 +13,7 @@ const listed = JSON.parse(
   execFileSync(process.execPath, [fixture], { encoding: 'utf8' }),
 ) as Record<string, Listed>
 
-/** The names users and the other packages rely on (DESIGN.md); more exports are fine. */
+/** The names users and the other packages rely on; more exports are fine. */
 const required: Record<string, string[]> = {
   '@uptimekit/health': [
     'createHealth',
