@@ -4,6 +4,8 @@ import type { Health } from './health.js'
 /**
  * Express middleware serving the probes of `health` at its `paths` for GET
  * and HEAD; every other request passes through. Query strings are ignored.
+ * It takes no options of its own: paths, token and the rest are set on
+ * `createHealth`, so Express and Fastify serve the same probes from one place.
  *
  * @example
  * ```ts

@@ -1,6 +1,6 @@
 import { bearerMatcher } from './bearer.js'
 import { CheckRunner } from './check-runner.js'
-import { resolveOptions, type HealthOptions, type Probe } from './options.js'
+import { resolveOptions, type HealthLogger, type HealthOptions, type Probe } from './options.js'
 import {
   answer,
   IETF_STATUS,
@@ -10,6 +10,7 @@ import {
   type ProbeAnswer,
   type ProbeRequest,
 } from './probe-answers.js'
+import { errorText } from './redact.js'
 import { overallStatus, type CheckResult, type HealthReport } from './report.js'
 
 /** A health service: runs the checks and answers the probes; one per process is typical, each fully independent. */
@@ -77,7 +78,7 @@ export function createHealth(options: HealthOptions = {}): Health {
   let timer: NodeJS.Timeout | undefined
   let closed = false
 
-  const log = (level: 'info' | 'warn', details: object, message: string): void => {
+  const log = (level: keyof HealthLogger, details: object, message: string): void => {
     try {
       logger[level](details, message)
     } catch {
@@ -295,7 +296,11 @@ export function createHealth(options: HealthOptions = {}): Health {
         try {
           fn.close?.()
         } catch (error) {
-          logger.error({ check: name, error: String(error) }, `closing health check ${name} failed`)
+          log(
+            'error',
+            { check: name, error: errorText(error) },
+            `closing health check ${name} failed`,
+          )
         }
       }
     },

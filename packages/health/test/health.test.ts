@@ -265,4 +265,24 @@ describe('readiness and startup', () => {
     health.close()
     expect(closed).toBe(1)
   })
+
+  it('logs a checker that fails to close at error, redacted, and still closes the others', () => {
+    const { lines, logger } = recordingLogger()
+    let closed = 0
+    const broken = Object.assign(async () => {}, {
+      close: () => {
+        throw new Error('quit failed on redis://app:s3cret@cache:6379')
+      },
+    })
+    const fine = Object.assign(async () => {}, { close: () => closed++ })
+    createHealth({ checks: { cache: broken, loop: fine }, logger }).close()
+    expect(closed).toBe(1)
+    expect(lines).toEqual([
+      {
+        level: 'error',
+        details: { check: 'cache', error: 'quit failed on redis://app:***@cache:6379' },
+        message: 'closing health check cache failed',
+      },
+    ])
+  })
 })
