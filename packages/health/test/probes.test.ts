@@ -57,6 +57,20 @@ describe.each(ADAPTERS)('%s adapter', (_name, start) => {
     expect((await get(`${url}/live`, { method: 'POST' })).status).toBe(404)
   })
 
+  it('never runs a check for /live or /startup, even while the check fails', async () => {
+    const { calls, check } = counted(() => Promise.reject(new Error('redis down')))
+    const url = await start(createHealth({ checks: { redis: check }, cacheMs: 0 }))
+    for (const path of ['/live', '/startup']) {
+      for (const headers of [{}, IETF]) {
+        expect((await get(`${url}${path}`, { headers })).status).toBe(200)
+        expect((await fetch(`${url}${path}`, { method: 'HEAD', headers })).status).toBe(200)
+      }
+    }
+    expect(calls.count).toBe(0)
+    expect((await get(`${url}/ready`)).status).toBe(503)
+    expect(calls.count).toBe(1)
+  })
+
   it('scenario 1: 200 concurrent /health probes run a 50 ms check once, then the cache, then once more', async () => {
     const { calls, check } = counted(() => new Promise((resolve) => setTimeout(resolve, 50)))
     const url = await start(createHealth({ checks: { db: check }, cacheMs: 4000 }))
