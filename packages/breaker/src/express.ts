@@ -18,7 +18,10 @@ export interface BreakerGuardOptions extends GuardOptions {
  * Per-route Express middleware that runs the route inside `breaker`'s accounting. While the
  * circuit is open it answers 503 with `Retry-After` and a JSON body naming the breaker (or calls
  * `onOpen`). Otherwise the route runs and its response decides: 5xx (see `isFailureStatus`) is
- * a failure, anything else a success, a client that disconnects first counts neither way.
+ * a failure, anything else a success, a client that disconnects first counts neither way. A
+ * thrown error reaches Express's error middleware, not the guard, so the status sent for it
+ * decides (500 from Express's default handler unless the error carries a 4xx/5xx `status`);
+ * the breaker's `isFailure` is not consulted here.
  *
  * @example
  * ```ts

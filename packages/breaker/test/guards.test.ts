@@ -235,6 +235,53 @@ describe.each([
   })
 })
 
+describe('Express and thrown errors', () => {
+  async function startThrowing(breaker: CircuitBreaker): Promise<string> {
+    const app = express()
+    const guard = breakerGuard(breaker)
+    app.get('/kaput', guard, () => {
+      throw new Error('kaput')
+    })
+    app.get('/gone', guard, () => {
+      throw Object.assign(new Error('gone'), { status: 404 })
+    })
+    app.get('/half', guard, (_req, res) => {
+      res.write('partial')
+      throw new Error('mid-stream')
+    })
+    app.get('/ok', guard, (_req, res) => res.json({ ok: true }))
+    const server = app.listen(0, '127.0.0.1')
+    onTestFinished(() => {
+      server.closeAllConnections()
+      server.close()
+    })
+    await new Promise((resolve) => server.once('listening', resolve))
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  }
+
+  it('judges a thrown error by the status the error handler answers, not by isFailure', async () => {
+    const { breaker, outcomes } = paymentsBreaker({ failureThreshold: 5, isFailure: () => false })
+    const url = await startThrowing(breaker)
+    expect((await fetch(`${url}/kaput`)).status).toBe(500)
+    await vi.waitFor(() => expect(outcomes).toEqual(['failure']))
+    expect((await fetch(`${url}/gone`)).status).toBe(404)
+    await vi.waitFor(() => expect(outcomes).toEqual(['failure', 'success']))
+  })
+
+  it('counts neither way an error thrown after the response started (Express cuts the socket)', async () => {
+    const { breaker, outcomes } = paymentsBreaker()
+    const url = await startThrowing(breaker)
+    const body = await fetch(`${url}/half`).then(
+      (res) => res.text(),
+      () => 'cut',
+    )
+    expect(body).toBe('cut')
+    expect((await fetch(`${url}/ok`)).status).toBe(200)
+    await vi.waitFor(() => expect(outcomes).toEqual(['success']))
+    expect(breaker.snapshot()).toMatchObject({ state: 'closed', consecutiveFailures: 0 })
+  })
+})
+
 describe('guard setup errors', () => {
   it('breakerGuard rejects something that is not a breaker', () => {
     expect(() => breakerGuard({} as CircuitBreaker)).toThrow(
@@ -249,6 +296,20 @@ describe('guard setup errors', () => {
     expect(() =>
       app.get('/x', { config: { breaker: 'payments' as never } }, (_req, reply) => reply.send('x')),
     ).toThrow('`config.breaker` must be a CircuitBreaker (got string)')
+  })
+
+  it('Fastify counts a thrown error as a failure whatever its status, by default', async () => {
+    const { breaker, outcomes } = paymentsBreaker()
+    const app = Fastify({ forceCloseConnections: true })
+    onTestFinished(() => app.close())
+    await app.register(breakerPlugin)
+    app.get('/gone', { config: { breaker } }, () =>
+      Promise.reject(Object.assign(new Error('gone'), { statusCode: 404 })),
+    )
+    const url = await app.listen({ port: 0, host: '127.0.0.1' })
+    expect((await fetch(`${url}/gone`)).status).toBe(404)
+    await vi.waitFor(() => expect(outcomes).toEqual(['failure']))
+    expect(breaker.state).toBe('open')
   })
 
   it('Fastify judges a thrown error by the breaker isFailure', async () => {
