@@ -25,6 +25,11 @@ const contenders = [
 ]
 
 const fixture = new URL('./shutdown-fixtures/server.mjs', import.meta.url)
+// A bench that fails half-way still leaves no server running.
+const running = new Set()
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL')
+})
 
 function get(port, agent) {
   return new Promise((resolve, reject) => {
@@ -42,8 +47,15 @@ async function trial(contender) {
   const child = spawn(process.execPath, [fixture.pathname, contender, String(DRAIN_DELAY_MS)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
-  const exited = new Promise((resolve) => child.once('exit', () => resolve(performance.now())))
-  const port = await new Promise((resolve) => {
+  running.add(child)
+  const exited = new Promise((resolve) =>
+    child.once('exit', () => {
+      running.delete(child)
+      resolve(performance.now())
+    }),
+  )
+  const port = await new Promise((resolve, reject) => {
+    void exited.then(() => reject(new Error(`${contender} fixture exited before listening`)))
     let out = ''
     child.stdout.on('data', (chunk) => {
       out += chunk

@@ -40,7 +40,9 @@ const fixture = fileURLToPath(new URL('./fixtures/server.mjs', import.meta.url))
 /** Spawns the fixture for `framework`, waits until it listens and kills it when the test ends. */
 export async function startChild(framework: Framework, config: ChildConfig): Promise<Child> {
   const proc: ChildProcess = spawn(process.execPath, [fixture, framework, JSON.stringify(config)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // stdin stays open while this process lives: the fixture kills itself when it ends, so a
+    // crashed test worker leaves no server behind.
+    stdio: ['pipe', 'pipe', 'inherit'],
   })
   onTestFinished(() => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')

@@ -12,6 +12,8 @@ export interface RawConnection {
   request(path: string): Promise<string>
   /** Resolves with true once the TCP handshake is done, false if the connection failed. */
   connected: Promise<boolean>
+  /** Resolves once the socket has closed, with `timeline` complete. */
+  closed: Promise<void>
 }
 
 /** Opens a connection to 127.0.0.1:`port`, destroyed when the test ends. */
@@ -62,5 +64,6 @@ export function openRaw(port: number): RawConnection {
       socket.once('connect', () => resolve(true))
       socket.once('error', () => resolve(false))
     }),
+    closed: new Promise((resolve) => socket.once('close', () => resolve())),
   }
 }

@@ -77,8 +77,10 @@ describe.each([['express'], ['fastify']] as [Framework][])(
     })
 
     it('flips readiness at the signal, keeps /live 200 and answers a fresh connection 500 ms into the drain', async () => {
-      const child = await startChild(framework, { drainDelayMs: 800, timeoutMs: 3000 })
+      // 500 ms into a 1500 ms delay: a busy machine may run late by up to 1 s and still be in it.
+      const child = await startChild(framework, { drainDelayMs: 1500, timeoutMs: 4000 })
       expect((await get(child.port, '/ready', false)).status).toBe(200)
+      const signalledAt = performance.now()
       child.kill('SIGTERM')
       await child.waitFor((e) => e.event === 'not-ready')
       // The readiness flip is the first thing the shutdown does after logging the signal.
@@ -92,7 +94,7 @@ describe.each([['express'], ['fastify']] as [Framework][])(
         await sleep(60)
       }
       expect(live).toEqual([200, 200, 200, 200, 200])
-      await sleep(500 - 5 * 60)
+      await sleep(Math.max(0, signalledAt + 500 - performance.now()))
       const fresh = await get(child.port, '/work?id=fresh&ms=10', false)
       expect(fresh).toEqual({ status: 200, connection: 'close', body: '{"id":"fresh"}' })
       expect(await child.exited).toBe(0)
@@ -107,7 +109,8 @@ describe.each([['express'], ['fastify']] as [Framework][])(
       expect(answers).toEqual(Array(5).fill('status 200'))
       child.kill('SIGTERM')
       expect(await child.exited).toBe(0)
-      await sleep(50)
+      // The child's exit and its sockets' FINs reach this process in either order.
+      await Promise.all(connections.map((c) => c.closed))
       expect(connections.map((c) => c.timeline)).toEqual(Array(5).fill(['end', 'close']))
     })
 
