@@ -20,11 +20,6 @@ export class CheckRunner {
     this.#check = check
   }
 
-  /** Whether an execution of the check has not settled yet. */
-  get pending(): boolean {
-    return this.#pending !== undefined
-  }
-
   #execute(signal: AbortSignal): Promise<Settled> {
     const execution = new Promise<unknown>((resolve) => resolve(this.#check.check(signal))).then(
       (value): Settled => ({ ok: true, value, endedAt: performance.now() }),
@@ -41,8 +36,13 @@ export class CheckRunner {
   async run(): Promise<CheckResult> {
     const { critical, timeoutMs } = this.#check
     const startedAt = performance.now()
-    const controller = new AbortController()
-    const execution = this.#pending ?? this.#execute(controller.signal)
+    // Only the run that starts an execution owns its signal; a run joining it has nothing to abort.
+    let controller: AbortController | undefined
+    let execution = this.#pending
+    if (execution === undefined) {
+      controller = new AbortController()
+      execution = this.#execute(controller.signal)
+    }
     let timer: NodeJS.Timeout | undefined
     const deadline = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), timeoutMs)
@@ -50,7 +50,7 @@ export class CheckRunner {
     const settled = await Promise.race([execution, deadline])
     clearTimeout(timer)
     if (settled === undefined) {
-      controller.abort(new CheckTimeoutError(timeoutMs))
+      controller?.abort(new CheckTimeoutError(timeoutMs))
       return {
         status: 'fail',
         critical,
