@@ -11,11 +11,14 @@ const JSON_TYPE = 'application/json; charset=utf-8'
 const IETF = { accept: 'application/health+json' }
 
 function counted(work: (signal: AbortSignal) => Promise<unknown> = async () => {}) {
-  const calls = { count: 0, signals: [] as AbortSignal[] }
+  const calls = { count: 0, pending: 0, maxPending: 0, signals: [] as AbortSignal[] }
   const check = (signal: AbortSignal) => {
     calls.count++
+    calls.maxPending = Math.max(calls.maxPending, ++calls.pending)
     calls.signals.push(signal)
-    return work(signal)
+    return work(signal).finally(() => {
+      calls.pending--
+    })
   }
   return { calls, check }
 }
@@ -93,21 +96,43 @@ describe.each(ADAPTERS)('%s adapter', (_name, start) => {
     onTestFinished(() => {
       process.off('unhandledRejection', onRejection)
     })
-    const { calls, check } = counted(() => new Promise(() => {}))
-    const url = await start(createHealth({ checks: { hung: check }, timeoutMs: 300, cacheMs: 0 }))
+    const hung = counted(() => new Promise(() => {}))
+    // A driver that honours its signal: it rejects once aborted, after the probe has its answer.
+    const quitter = counted(
+      (signal) =>
+        new Promise((_resolve, reject) => {
+          signal.addEventListener('abort', () =>
+            reject(new Error('aborted', { cause: signal.reason })),
+          )
+        }),
+    )
+    const url = await start(
+      createHealth({
+        checks: { hung: hung.check, quitter: quitter.check },
+        timeoutMs: 300,
+        cacheMs: 0,
+      }),
+    )
     const ready = await get(`${url}/ready`)
     expect(ready.status).toBe(503)
     expect(ready.body).toEqual({
       status: 'not_ready',
       reason: 'critical checks failing',
-      checks: { hung: { status: 'fail', critical: true, failure: 'timeout' } },
+      checks: {
+        hung: { status: 'fail', critical: true, failure: 'timeout' },
+        quitter: { status: 'fail', critical: true, failure: 'timeout' },
+      },
     })
-    expect(calls.signals[0]?.aborted).toBe(true)
+    expect(hung.calls.signals[0]?.aborted).toBe(true)
     for (let wave = 0; wave < 4; wave++) {
       const answers = await Promise.all(Array.from({ length: 25 }, () => get(`${url}/ready`)))
       expect(new Set(answers.map((a) => a.status))).toEqual(new Set([503]))
     }
-    expect(calls.count).toBe(1)
+    expect([hung.calls.count, hung.calls.pending, hung.calls.maxPending]).toEqual([1, 1, 1])
+    expect([quitter.calls.pending, quitter.calls.maxPending]).toEqual([0, 1])
+    expect(quitter.calls.signals.map((signal) => signal.aborted)).toEqual(
+      Array(quitter.calls.count).fill(true),
+    )
     expect(rejections).toEqual([])
   })
 
