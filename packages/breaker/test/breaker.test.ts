@@ -372,6 +372,85 @@ describe('observing', () => {
     })
   })
 
+  it('snapshot is exact while half-open, held open, disabled and with a rolling window', async () => {
+    const b = breaker({ failureThreshold: 1, successThreshold: 2, halfOpenMaxCalls: 2 })
+    await failTimes(b, 1)
+    vi.setSystemTime(T0 + 10_000)
+    await b.execute(ok)
+    const trial = b.tryAcquire()
+    if (isCircuitOpenError(trial)) throw trial
+    const base = { name: 'payments', window: null, openedAt: null, nextAttemptAt: null }
+    expect(b.snapshot()).toEqual({
+      ...base,
+      state: 'half_open',
+      mode: 'auto',
+      consecutiveFailures: 1,
+      halfOpen: { inFlight: 1, successes: 1 },
+      reopenCount: 0,
+    })
+    trial.failure(new Error('still down'))
+    b.forceOpen()
+    expect(b.snapshot()).toEqual({
+      ...base,
+      state: 'open',
+      mode: 'forced_open',
+      consecutiveFailures: 1,
+      halfOpen: null,
+      openedAt: T0 + 10_000,
+      reopenCount: 1,
+    })
+    b.disable()
+    expect(b.snapshot()).toEqual({
+      ...base,
+      state: 'closed',
+      mode: 'disabled',
+      consecutiveFailures: 0,
+      halfOpen: null,
+      reopenCount: 0,
+    })
+    const windowed = breaker({ window: { windowMs: 1_000, minimumCalls: 10 } })
+    await failTimes(windowed, 1)
+    await windowed.execute(ok)
+    expect(windowed.snapshot()).toEqual({
+      ...base,
+      state: 'closed',
+      mode: 'auto',
+      consecutiveFailures: 0,
+      window: { calls: 2, failures: 1, slowCalls: 0 },
+      halfOpen: null,
+      reopenCount: 0,
+    })
+  })
+
+  it('emits every event with its exact payload, in order, through a full cycle', async () => {
+    const b = breaker({ failureThreshold: 1, callTimeoutMs: 50 })
+    const events: unknown[] = []
+    b.onStateChange((event) => events.push(['stateChange', event]))
+    b.onSuccess((event) => events.push(['success', event]))
+    b.onFailure((event) => events.push(['failure', event]))
+    b.onReject((event) => events.push(['reject', event.error.code, event.error.retryAfterMs]))
+    b.onTimeout((event) => events.push(['timeout', event.error.message]))
+    const timedOut = b.execute(() => new Promise(() => {})).catch((error: unknown) => error)
+    await vi.advanceTimersByTimeAsync(50)
+    const timeoutError = await timedOut
+    vi.setSystemTime(T0 + 1_050)
+    await rejection(b.execute(ok))
+    vi.setSystemTime(T0 + 10_050)
+    await b.execute(() => {
+      vi.setSystemTime(T0 + 10_070)
+      return 'ok'
+    })
+    expect(events).toEqual([
+      ['timeout', 'call through circuit "payments" timed out after 50 ms'],
+      ['failure', { error: timeoutError, reason: 'timeout', durationMs: 50 }],
+      ['stateChange', { from: 'closed', to: 'open' }],
+      ['reject', 'UPTIMEKIT_CIRCUIT_OPEN', 9_000],
+      ['stateChange', { from: 'open', to: 'half_open' }],
+      ['success', { durationMs: 20 }],
+      ['stateChange', { from: 'half_open', to: 'closed' }],
+    ])
+  })
+
   it('healthCheck fails while open, naming the breaker and when it retries', async () => {
     const b = breaker({ failureThreshold: 1 })
     const check = b.healthCheck()
