@@ -56,14 +56,18 @@ const startExpress: Start = async (breaker, options = {}) => {
     res.once('close', () => res.status(500).end())
     hang.enter()
   })
+  return { url: await listenExpress(app), okHits: () => okHits, hanging: hang.hanging }
+}
+
+/** Listens on a free port, closes on test end, and returns the base URL. */
+async function listenExpress(app: express.Express): Promise<string> {
   const server = app.listen(0, '127.0.0.1')
   onTestFinished(() => {
     server.closeAllConnections()
     server.close()
   })
   await new Promise((resolve) => server.once('listening', resolve))
-  const { port } = server.address() as AddressInfo
-  return { url: `http://127.0.0.1:${port}`, okHits: () => okHits, hanging: hang.hanging }
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 
 const startFastify: Start = async (breaker, options = {}) => {
@@ -250,13 +254,7 @@ describe('Express and thrown errors', () => {
       throw new Error('mid-stream')
     })
     app.get('/ok', guard, (_req, res) => res.json({ ok: true }))
-    const server = app.listen(0, '127.0.0.1')
-    onTestFinished(() => {
-      server.closeAllConnections()
-      server.close()
-    })
-    await new Promise((resolve) => server.once('listening', resolve))
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    return listenExpress(app)
   }
 
   it('judges a thrown error by the status the error handler answers, not by isFailure', async () => {

@@ -1,5 +1,7 @@
-import { describe, expect, expectTypeOf, it } from 'vitest'
+import Fastify, { type FastifyContextConfig } from 'fastify'
+import { describe, expect, expectTypeOf, it, onTestFinished } from 'vitest'
 import { CircuitBreaker } from '../src/breaker.js'
+import { breakerPlugin } from '../src/fastify.js'
 import type {
   BreakerHealthDetails,
   BreakerSnapshot,
@@ -68,5 +70,18 @@ describe('public types', () => {
     expectTypeOf(check).toEqualTypeOf<(signal: AbortSignal) => Promise<BreakerHealthDetails>>()
     expectTypeOf(check).toExtend<(signal: AbortSignal) => Promise<unknown>>()
     expect(await check(new AbortController().signal)).toEqual({ state: 'closed', mode: 'auto' })
+  })
+
+  it('types the Fastify route option config.breaker once the plugin module is imported', async () => {
+    expectTypeOf<FastifyContextConfig['breaker']>().toEqualTypeOf<CircuitBreaker | undefined>()
+    const app = Fastify()
+    onTestFinished(() => app.close())
+    await app.register(breakerPlugin)
+    app.get('/pay', { config: { breaker: b } }, () => 'paid')
+    // @ts-expect-error config.breaker must be a CircuitBreaker
+    expect(() => app.get('/x', { config: { breaker: 'payments' } }, () => 'x')).toThrow(
+      '`config.breaker` must be a CircuitBreaker (got string)',
+    )
+    expect((await app.inject('/pay')).body).toBe('paid')
   })
 })
