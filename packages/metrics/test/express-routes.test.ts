@@ -1,9 +1,10 @@
 import express from 'express'
 import Fastify from 'fastify'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { expressMetrics } from '../src/express.js'
+import { expressMetrics, metricsMiddleware } from '../src/express.js'
 import defaultPlugin, { metricsPlugin } from '../src/fastify.js'
-import { samplesOf } from './prom-text.js'
+import { createMetrics } from '../src/metrics.js'
+import { samplesOf, valueOf } from './prom-text.js'
 import { listenExpress } from './servers.js'
 
 async function listen(app: express.Express): Promise<string> {
@@ -33,6 +34,27 @@ describe('Express route templates', () => {
       ['/shops/:shop/items/:id', 1],
       ['/brands/:brand/outlet/items/:id', 2],
     ])
+  })
+
+  it('lets two instances measure the same responses, each counting them once', async () => {
+    const app = express()
+    const outer = createMetrics({ defaultMetrics: false })
+    const inner = createMetrics({ defaultMetrics: false })
+    app.use(metricsMiddleware(outer))
+    app.use(metricsMiddleware(inner))
+    app.get('/users/:id', (_req, res) => {
+      res.json({})
+    })
+    const url = await listen(app)
+    await get(`${url}/users/1`)
+    await get(`${url}/users/2`)
+    for (const metrics of [outer, inner]) {
+      const text = await metrics.registry.metrics()
+      expect(samplesOf(text, 'http_requests_total').map((s) => [s.labels.route, s.value])).toEqual([
+        ['/users/:id', 2],
+      ])
+      expect(valueOf(text, 'http_requests_in_flight', {})).toBe(0)
+    }
   })
 
   it('includes the mount path of a sub-app', async () => {
