@@ -3,6 +3,7 @@ import { CheckRunner } from './check-runner.js'
 import { resolveOptions, type HealthLogger, type HealthOptions, type Probe } from './options.js'
 import {
   answer,
+  fixedAnswer,
   IETF_STATUS,
   ietfChecks,
   publicChecks,
@@ -138,6 +139,12 @@ export function createHealth(options: HealthOptions = {}): Health {
     return inFlight ?? startRun()
   }
 
+  // The answers that never change, built once: load balancers hit these constantly.
+  const LIVE = fixedAnswer(200, { status: 'ok' }, { status: 'pass' })
+  const READY = fixedAnswer(200, { status: 'ready' }, { status: 'pass' })
+  const STARTED = fixedAnswer(200, { status: 'started' }, { status: 'pass' })
+  const STARTING = fixedAnswer(503, { status: 'starting' }, { status: 'fail', output: 'starting' })
+
   const readiness = async (ietf: boolean): Promise<ProbeAnswer> => {
     const reason = notReadyReason ?? (started ? undefined : 'starting')
     if (reason !== undefined) {
@@ -148,8 +155,7 @@ export function createHealth(options: HealthOptions = {}): Health {
       )
     }
     const report = await check()
-    if (report.status !== 'unhealthy')
-      return answer(200, ietf ? { status: 'pass' } : { status: 'ready' }, ietf)
+    if (report.status !== 'unhealthy') return READY(ietf)
     const failing = 'critical checks failing'
     return answer(
       503,
@@ -242,10 +248,6 @@ export function createHealth(options: HealthOptions = {}): Health {
     )
   }
 
-  const LIVE = [
-    answer(200, { status: 'ok' }, false),
-    answer(200, { status: 'pass' }, true),
-  ] as const
   const routes = new Map<string, Probe>()
   for (const [probe, path] of Object.entries(resolved.paths) as [Probe, string][]) {
     if (probe !== 'detailed' || resolved.exposeDetails) routes.set(path, probe)
@@ -258,17 +260,9 @@ export function createHealth(options: HealthOptions = {}): Health {
       const ietf = wantsIetf(request.accept)
       switch (probe) {
         case 'live':
-          return Promise.resolve(LIVE[ietf ? 1 : 0])
+          return Promise.resolve(LIVE(ietf))
         case 'startup':
-          return Promise.resolve(
-            started
-              ? answer(200, ietf ? { status: 'pass' } : { status: 'started' }, ietf)
-              : answer(
-                  503,
-                  ietf ? { status: 'fail', output: 'starting' } : { status: 'starting' },
-                  ietf,
-                ),
-          )
+          return Promise.resolve(started ? STARTED(ietf) : STARTING(ietf))
         case 'ready':
           return readiness(ietf)
         case 'health':

@@ -44,6 +44,16 @@ export function answer(statusCode: number, body: object, ietf: boolean): ProbeAn
   return { statusCode, headers: ietf ? IETF_HEADERS : JSON_HEADERS, body: JSON.stringify(body) }
 }
 
+/** An answer built once in both formats; call it with whether the request wants IETF. */
+export function fixedAnswer(
+  statusCode: number,
+  plain: object,
+  ietfBody: object,
+): (ietf: boolean) => ProbeAnswer {
+  const answers = [answer(statusCode, plain, false), answer(statusCode, ietfBody, true)] as const
+  return (wanted) => answers[wanted ? 1 : 0]
+}
+
 type PublicCheck = { status: 'pass' | 'fail'; critical: boolean; failure?: 'timeout' | 'error' }
 
 /** A check as public probes show it: pass or fail and why in one word, never the error text. */
