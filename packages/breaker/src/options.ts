@@ -225,6 +225,11 @@ function positive(
   return value as number
 }
 
+function atLeast(option: string, value: unknown, min: number, rule: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) fail(option, rule, value)
+  return value as number
+}
+
 function ratio(option: string, value: unknown, fallback: number, rule: string): number {
   if (value === undefined) return fallback
   const inRange =
@@ -311,10 +316,12 @@ export function resolveBreakerOptions(input: unknown): ResolvedBreakerOptions {
   const buckets = integer('window.buckets', windowInput.buckets, 1, DEFAULTS.window.buckets)
   if (buckets > windowMs)
     fail('window.buckets', `must be ≤ \`window.windowMs\` (${windowMs})`, buckets)
-  const factor = backoffInput.factor ?? DEFAULTS.backoff.factor
-  if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1) {
-    fail('backoff.factor', 'must be a finite number ≥ 1', factor)
-  }
+  const factor = atLeast(
+    'backoff.factor',
+    backoffInput.factor ?? DEFAULTS.backoff.factor,
+    1,
+    'must be a finite number ≥ 1',
+  )
   const maxResetTimeoutMs = positive(
     'backoff.maxResetTimeoutMs',
     backoffInput.maxResetTimeoutMs,
@@ -389,18 +396,19 @@ export function resolveRetryOptions(input: unknown): ResolvedRetryOptions {
     'signal',
   ])
   const d = DEFAULTS.retry
-  const minDelayMs = options.minDelayMs ?? d.minDelayMs
-  if (typeof minDelayMs !== 'number' || !Number.isFinite(minDelayMs) || minDelayMs < 0) {
-    fail('minDelayMs', 'must be a finite number of milliseconds ≥ 0', minDelayMs)
-  }
-  const maxDelayMs = options.maxDelayMs ?? Math.max(d.maxDelayMs, minDelayMs)
-  if (typeof maxDelayMs !== 'number' || !Number.isFinite(maxDelayMs) || maxDelayMs < minDelayMs) {
-    fail('maxDelayMs', `must be a finite number ≥ \`minDelayMs\` (${minDelayMs})`, maxDelayMs)
-  }
-  const factor = options.factor ?? d.factor
-  if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1) {
-    fail('factor', 'must be a finite number ≥ 1', factor)
-  }
+  const minDelayMs = atLeast(
+    'minDelayMs',
+    options.minDelayMs ?? d.minDelayMs,
+    0,
+    'must be a finite number of milliseconds ≥ 0',
+  )
+  const maxDelayMs = atLeast(
+    'maxDelayMs',
+    options.maxDelayMs ?? Math.max(d.maxDelayMs, minDelayMs),
+    minDelayMs,
+    `must be a finite number ≥ \`minDelayMs\` (${minDelayMs})`,
+  )
+  const factor = atLeast('factor', options.factor ?? d.factor, 1, 'must be a finite number ≥ 1')
   const jitter = options.jitter ?? d.jitter
   if (jitter !== 'full' && jitter !== 'none') fail('jitter', "must be 'full' or 'none'", jitter)
   const { signal } = options
