@@ -197,36 +197,24 @@ describe.each(ADAPTERS)('%s adapter', (_name, start) => {
       headers: { accept: 'text/html, application/health+json;q=0.9' },
     })
     expect(ietf.status).toBe(503)
-    expect(ietf.body).toEqual({
-      status: 'fail',
-      checks: {
-        'db:responseTime': [
-          {
-            status: 'fail',
-            observedValue: expect.any(Number),
-            observedUnit: 'ms',
-            time: expect.any(String),
-            output: 'error',
-          },
-        ],
-      },
-    })
+    const dbFailing = {
+      'db:responseTime': [
+        {
+          status: 'fail',
+          observedValue: expect.any(Number),
+          observedUnit: 'ms',
+          time: expect.any(String),
+          output: 'error',
+        },
+      ],
+    }
+    expect(ietf.body).toEqual({ status: 'fail', checks: dbFailing })
     const ready = await get(`${url}/ready`, { headers: IETF })
     expect(ready.status).toBe(503)
     expect(ready.body).toEqual({
       status: 'fail',
       output: 'critical checks failing',
-      checks: {
-        'db:responseTime': [
-          {
-            status: 'fail',
-            observedValue: expect.any(Number),
-            observedUnit: 'ms',
-            time: expect.any(String),
-            output: 'error',
-          },
-        ],
-      },
+      checks: dbFailing,
     })
     expect((await get(`${url}/live`, { headers: IETF })).body).toEqual({ status: 'pass' })
   })
