@@ -278,6 +278,19 @@ describe('Express and thrown errors', () => {
     await vi.waitFor(() => expect(outcomes).toEqual(['success']))
     expect(breaker.snapshot()).toMatchObject({ state: 'closed', consecutiveFailures: 0 })
   })
+  it('hands an onOpen that rejects to the error middleware through next(err)', async () => {
+    const { breaker } = paymentsBreaker()
+    breaker.forceOpen()
+    const app = express()
+    const onOpen = () => Promise.reject(new Error('queue is down'))
+    app.get('/pay', breakerGuard(breaker, { onOpen }), (_req, res) => res.json({ paid: true }))
+    app.use((error: Error, _req: express.Request, res: express.Response, _next: unknown) => {
+      res.status(502).json({ error: error.message })
+    })
+    const url = await listenExpress(app)
+    const { status, body } = await get(`${url}/pay`)
+    expect({ status, body }).toEqual({ status: 502, body: { error: 'queue is down' } })
+  })
 })
 
 describe('guard setup errors', () => {
