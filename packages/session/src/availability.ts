@@ -1,7 +1,7 @@
 import { SessionUnavailableError } from './errors.js'
 import type { Logger } from './logger.js'
 import { redactCredentials } from './redact-credentials.js'
-import type { SessionRedisClient } from './session-redis-client.js'
+import type { ProbeConnectionOptions, SessionRedisClient } from './session-redis-client.js'
 
 // Replies that mean "this node cannot serve you right now", not "your command is wrong".
 const TRANSIENT_REPLY = /^(READONLY|LOADING|MASTERDOWN|TRYAGAIN|BUSY|CLUSTERDOWN)\b/
@@ -13,14 +13,21 @@ function isOutage(err: unknown): boolean {
   return typeof message === 'string' && TRANSIENT_REPLY.test(message)
 }
 
+const PROBE_CONNECTION: ProbeConnectionOptions = {
+  lazyConnect: true,
+  enableOfflineQueue: true,
+  maxRetriesPerRequest: 0,
+  retryStrategy: () => null,
+}
+
 /** Pause between two recovery probes while Redis is known to be down, in milliseconds. */
 export const PROBE_INTERVAL_MS = 250
 
 /**
  * Runs store commands under a deadline and remembers outages. While Redis is known to be down,
- * requests fail at once (no command queued, so memory stays flat whatever the request rate) and a
- * background PING, one at a time and at most every {@link PROBE_INTERVAL_MS}, finds out when it
- * is back.
+ * requests fail at once (no command queued, so memory stays flat whatever the request rate and
+ * however long the outage) and a background PING, one at a time and at most every
+ * {@link PROBE_INTERVAL_MS}, finds out when it is back.
  */
 export class Availability {
   readonly #client: SessionRedisClient
@@ -28,6 +35,7 @@ export class Availability {
   readonly #logger: Logger
   #downSince: number | undefined
   #probing = false
+  #pingUnanswered = false
   #lastProbeAt = 0
   #ready: Promise<void> | undefined
 
@@ -89,12 +97,23 @@ export class Availability {
     const now = Date.now()
     if (this.#probing || now - this.#lastProbeAt < PROBE_INTERVAL_MS) return
     this.#probing = true
-    this.#withDeadline(this.#client.ping())
+    // Once a PING on the client's connection went unanswered, that connection may be hung, and
+    // each further PING would queue behind it for as long as the outage lasts: ask on a
+    // short-lived connection of its own instead, until Redis answers.
+    const extra = this.#pingUnanswered ? this.#client.duplicate(PROBE_CONNECTION) : undefined
+    extra?.on('error', () => undefined)
+    this.#withDeadline((extra ?? this.#client).ping())
       .then(
-        () => this.#up(),
-        () => undefined,
+        () => {
+          this.#pingUnanswered = false
+          this.#up()
+        },
+        () => {
+          this.#pingUnanswered = true
+        },
       )
       .finally(() => {
+        extra?.disconnect()
         this.#probing = false
         this.#lastProbeAt = Date.now()
       })

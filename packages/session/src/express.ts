@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import session from 'express-session'
 import { readCookie } from './cookie-signature.js'
+import { holdEndUntilSaved } from './hold-end-until-saved.js'
 import type { RedisSessionOptions } from './options.js'
 import { createSessionRuntime } from './session-runtime.js'
 import type { RedisSessionStore, StoreCallback, StoredSession } from './session-store.js'
@@ -10,6 +11,8 @@ export type { RedisSessionOptions, SessionCookieOptions } from './options.js'
 /** express-session's Store face of the shared core store. */
 class ExpressRedisStore extends session.Store {
   readonly #core: RedisSessionStore
+  /** Sessions already saved before the response ended; express-session's own save is then skipped. */
+  readonly saved: WeakSet<object> = new WeakSet()
   constructor(core: RedisSessionStore) {
     super()
     this.#core = core
@@ -21,6 +24,7 @@ class ExpressRedisStore extends session.Store {
     this.#core.get(sid, callback as StoreCallback<StoredSession | null>)
   }
   override set(sid: string, data: session.SessionData, callback?: (err?: unknown) => void): void {
+    if (this.saved.delete(data)) return callback?.()
     this.#core.set(sid, data, callback)
   }
   override destroy(sid: string, callback?: (err?: unknown) => void): void {
@@ -41,8 +45,9 @@ class ExpressRedisStore extends session.Store {
 export function redisSession(options: RedisSessionOptions): RequestHandler {
   const runtime = createSessionRuntime(options)
   const { name, cookie, secrets, rolling } = runtime.options
+  const store = new ExpressRedisStore(runtime.store)
   const middleware = session({
-    store: new ExpressRedisStore(runtime.store),
+    store,
     secret: [...secrets],
     name,
     cookie: { ...cookie },
@@ -65,10 +70,11 @@ export function redisSession(options: RedisSessionOptions): RequestHandler {
             res.cookie(name, runtime.signCookie(sent.sid), attributes)
           }
         }
+        holdEndUntilSaved(req, res, { saved: store.saved, runtime, next })
         return next()
       }
       if (!runtime.isUnavailable(err)) return next(err)
-      // A save that failed after the response started cannot turn it into a 503.
+      // A save that failed after a streamed response started cannot turn it into a 503.
       if (res.headersSent) return
       res.status(statusCode).set(headers).send(body)
     })

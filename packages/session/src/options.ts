@@ -220,7 +220,7 @@ function isRedisClient(value: unknown): value is SessionRedisClient {
     typeof client === 'object' &&
     client !== null &&
     typeof client.status === 'string' &&
-    ['ping', 'get', 'set', 'del', 'pttl', 'pexpire', 'once', 'removeListener'].every(
+    ['get', 'set', 'del', 'pttl', 'pexpire', 'once', 'removeListener', 'duplicate'].every(
       (method) => typeof client[method] === 'function',
     )
   )

@@ -1,3 +1,18 @@
+/** A short-lived extra connection used to check whether Redis answers again. */
+export interface ProbeConnection {
+  ping(): Promise<string>
+  on(event: 'error', listener: (err: unknown) => void): unknown
+  disconnect(): void
+}
+
+/** The options the store overrides on that extra connection: connect once, no retries. */
+export interface ProbeConnectionOptions {
+  lazyConnect: true
+  enableOfflineQueue: true
+  maxRetriesPerRequest: 0
+  retryStrategy: () => null
+}
+
 /**
  * The part of an ioredis client the session store uses. Any ioredis `Redis` instance fits
  * (standalone, TLS or Sentinel), whether made by `createRedisClient()` or by you.
@@ -13,4 +28,6 @@ export interface SessionRedisClient {
   pexpire(key: string, milliseconds: number): Promise<number>
   once(event: 'ready' | 'error', listener: (...args: unknown[]) => void): unknown
   removeListener(event: 'ready' | 'error', listener: (...args: unknown[]) => void): unknown
+  /** A new connection to the same Redis (ioredis `duplicate`), for recovery probes. */
+  duplicate(override: ProbeConnectionOptions): ProbeConnection
 }

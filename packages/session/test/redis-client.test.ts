@@ -1,4 +1,4 @@
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { closedPort } from '../../../test/support/ports.js'
 import { isInvalidOptionError } from '../src/errors.js'
 import { createRedisClient } from '../src/redis-client.js'
@@ -56,6 +56,31 @@ describe('createRedisClient', () => {
       err: { message: `connect ECONNREFUSED 127.0.0.1:${port}`, code: 'ECONNREFUSED' },
     })
     expect(JSON.stringify(logger.lines)).not.toContain('hunter2')
+  })
+
+  it('never writes a password from the URL to the default stderr logger, even when Redis rejects it', async () => {
+    const server = await startRedis({ args: ['--requirepass', 'the-right-password'] })
+    onTestFinished(() => server.stop())
+    const written: string[] = []
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk))
+      return true
+    })
+    onTestFinished(() => write.mockRestore())
+    const redis = createRedisClient(`redis://default:hunter2-wrong@127.0.0.1:${server.port}`)
+    onTestFinished(() => redis.disconnect())
+    await expect(
+      new Promise((resolve, reject) => {
+        redis.once('ready', resolve)
+        redis.once('error', reject)
+      }),
+    ).rejects.toThrow('WRONGPASS')
+    write.mockRestore()
+    const lines = written.map((line) => JSON.parse(line) as Record<string, unknown>)
+    expect(lines.map(({ level, msg, redis: where }) => [level, msg, where])).toEqual([
+      ['error', 'redis unavailable; reconnecting with backoff', `redis://127.0.0.1:${server.port}`],
+    ])
+    expect(written.join('')).not.toContain('hunter2')
   })
 
   it('fails commands at once while disconnected instead of queueing them', async () => {

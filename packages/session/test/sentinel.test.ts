@@ -4,7 +4,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { createRedisClient } from '../src/redis-client.js'
 import { recordingLogger, SECRET, startExpress } from './apps.js'
 import { Browser } from './browser.js'
-import { ready, startRedis, type RedisProcess } from './redis-server.js'
+import { startRedis, type RedisProcess } from './redis-server.js'
 
 const prefix = `uptimekit-test-sentinel:${randomUUID()}:`
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -25,22 +25,25 @@ async function waitFor(
 
 describe('Sentinel failover', () => {
   it('keeps a replicated session through a master kill, and new logins work again after promotion', async () => {
+    // Each process is recorded as soon as it runs, so a failure anywhere below still kills it.
     const processes: RedisProcess[] = []
     onTestFinished(() => Promise.all(processes.map((p) => p.stop())).then(() => undefined))
-    const master = await startRedis()
-    processes.push(master)
+    const start = async (options: Parameters<typeof startRedis>[0]): Promise<RedisProcess> => {
+      const started = await startRedis(options)
+      processes.push(started)
+      return started
+    }
+    const master = await start({})
     const replicas = await Promise.all(
-      [0, 1].map(() => startRedis({ args: ['--replicaof', '127.0.0.1', String(master.port)] })),
+      [0, 1].map(() => start({ args: ['--replicaof', '127.0.0.1', String(master.port)] })),
     )
-    processes.push(...replicas)
     const sentinelConfig = [
       `sentinel monitor uptimekit 127.0.0.1 ${master.port} 2`,
       'sentinel down-after-milliseconds uptimekit 1000',
       'sentinel failover-timeout uptimekit 3000',
       'sentinel parallel-syncs uptimekit 2',
     ].join('\n')
-    const sentinels = await Promise.all([0, 1, 2].map(() => startRedis({ sentinelConfig })))
-    processes.push(...sentinels)
+    const sentinels = await Promise.all([0, 1, 2].map(() => start({ sentinelConfig })))
 
     const admins = new Map<number, Redis>()
     onTestFinished(() => admins.forEach((client) => client.disconnect()))
@@ -48,6 +51,7 @@ describe('Sentinel failover', () => {
       let client = admins.get(port)
       if (client === undefined) {
         client = new Redis(port, '127.0.0.1', {
+          commandTimeout: 2000,
           maxRetriesPerRequest: 0,
           retryStrategy: () => null,
         })
@@ -75,12 +79,15 @@ describe('Sentinel failover', () => {
       { logger: recordingLogger() },
     )
     onTestFinished(() => redis.disconnect())
-    await ready(redis)
+    await waitFor('the client to reach the master through Sentinel', 10_000, () =>
+      Promise.resolve(redis.status === 'ready'),
+    )
     const app = await startExpress({ redis, secret: SECRET, prefix, logger: recordingLogger() })
     onTestFinished(() => app.close())
 
     const browser = new Browser()
-    await browser.fetch(`${app.url}/login?user=ada`, { method: 'POST' })
+    const login = await browser.fetch(`${app.url}/login?user=ada`, { method: 'POST' })
+    expect(await login.json()).toEqual({ userId: 'ada' })
     const key = `${prefix}${browser.sid}`
     // Deterministic: the session is on both replicas before the master dies.
     await waitFor('the session to reach both replicas', 5000, async () =>
@@ -91,7 +98,11 @@ describe('Sentinel failover', () => {
 
     await master.stop()
     const windowMs = await waitFor('a new login after failover', 20_000, async () => {
-      const res = await new Browser().fetch(`${app.url}/login?user=grace`, { method: 'POST' })
+      const res = await new Browser().fetch(`${app.url}/login?user=grace`, {
+        method: 'POST',
+        signal: AbortSignal.timeout(5000),
+      })
+      await res.arrayBuffer()
       return res.status === 200
     })
     const promoted = await admin(sentinels[0]!.port).call(
