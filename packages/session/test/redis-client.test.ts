@@ -83,6 +83,26 @@ describe('createRedisClient', () => {
     expect(written.join('')).not.toContain('hunter2')
   })
 
+  it('connects with TLS for a rediss:// URL and names it without the password', async () => {
+    const port = await closedPort()
+    const logger = recordingLogger()
+    const redis = createRedisClient(`rediss://:hunter2-password@127.0.0.1:${port}`, { logger })
+    onTestFinished(() => redis.disconnect())
+    expect(redis.options.tls).toBe(true)
+    await expect(redis.get('k')).rejects.toThrow("Stream isn't writeable")
+    while (logger.lines.length === 0) await sleep(20)
+    expect(logger.lines).toEqual([
+      {
+        level: 'error',
+        obj: {
+          redis: `rediss://127.0.0.1:${port}`,
+          err: { message: `connect ECONNREFUSED 127.0.0.1:${port}`, code: 'ECONNREFUSED' },
+        },
+        msg: 'redis unavailable; reconnecting with backoff',
+      },
+    ])
+  })
+
   it('fails commands at once while disconnected instead of queueing them', async () => {
     const redis = createRedisClient(`redis://127.0.0.1:${await closedPort()}`, {
       logger: recordingLogger(),
