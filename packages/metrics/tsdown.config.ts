@@ -1,14 +1,4 @@
 import { defineConfig } from 'tsdown'
+import { packageBuild } from '../../tsdown.package.ts'
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/express.ts', 'src/fastify.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  fixedExtension: true,
-  target: 'node20',
-  publint: true,
-  attw: { profile: 'node16', level: 'error' },
-  // The Fastify entry exports its plugin both named and as default; say so, so
-  // the CommonJS build exports exactly those names and no bundler helper.
-  outputOptions: { exports: 'named' },
-})
+export default defineConfig(packageBuild)
