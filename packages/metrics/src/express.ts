@@ -1,4 +1,4 @@
-import { Router, type RequestHandler } from 'express'
+import type { RequestHandler } from 'express'
 import { expressRouteResolver } from './express-route.js'
 import { metricsFrom, type Metrics } from './metrics.js'
 import type { MetricsOptions } from './options.js'
@@ -45,17 +45,30 @@ export function metricsHandler(metrics?: Metrics | MetricsOptions): RequestHandl
 }
 
 /**
- * One router doing both: measures every request and serves `metricsPath` (default `/metrics`).
+ * One handler doing both: serves `metricsPath` (default `/metrics`, GET and HEAD, matched exactly
+ * as the Fastify plugin does) and measures every other request. It is a single middleware rather
+ * than a `Router`: a nested router runs its own dispatch loop on every request.
  *
  * @example
  * ```ts
  * app.use(expressMetrics({ token: process.env.METRICS_TOKEN }))
  * ```
  */
-export function expressMetrics(metrics?: Metrics | MetricsOptions): Router {
+export function expressMetrics(metrics?: Metrics | MetricsOptions): RequestHandler {
   const m = metricsFrom(metrics)
-  const router = Router()
-  router.use(metricsMiddleware(m))
-  router.get(m.metricsPath, metricsHandler(m))
-  return router
+  const measure = metricsMiddleware(m)
+  const answer = metricsHandler(m)
+  const path = m.metricsPath
+  return (req, res, next) => {
+    if ((req.method === 'GET' || req.method === 'HEAD') && isPath(req.url, path)) {
+      answer(req, res, next)
+    } else {
+      measure(req, res, next)
+    }
+  }
+}
+
+/** True when `url` is `path`, with or without a query string. */
+function isPath(url: string, path: string): boolean {
+  return url.startsWith(path) && (url.length === path.length || url[path.length] === '?')
 }

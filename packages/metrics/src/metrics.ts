@@ -1,4 +1,5 @@
 import { describeValue, InvalidOptionError } from './errors.js'
+import { excludedPathTest } from './excluded-paths.js'
 import { metricView, type MetricView } from './metric-view.js'
 import {
   checkPromClient,
@@ -232,10 +233,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registry,
     metricsPath: o.metricsPath,
     unmatched: series.unmatched,
-    isExcluded(url) {
-      const query = url.indexOf('?')
-      return o.excluded.has(query === -1 ? url : url.slice(0, query))
-    },
+    isExcluded: excludedPathTest(o.excluded),
     route(template) {
       return template === undefined ? series.unmatched : series.route(template)
     },

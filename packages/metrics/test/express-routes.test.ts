@@ -81,6 +81,27 @@ describe('Express route templates', () => {
     const text = await get(`${url}/internal/metrics`, { authorization: `Bearer ${'x'.repeat(16)}` })
     expect(text).toContain('# TYPE http_requests_total counter')
   })
+
+  it('serves metricsPath from expressMetrics for GET and HEAD on that exact path only', async () => {
+    const app = express()
+    app.use(expressMetrics({ defaultMetrics: false }))
+    app.post('/metrics', (_req, res) => {
+      res.status(201).json({ posted: true })
+    })
+    const url = await listen(app)
+    expect((await fetch(`${url}/metrics?debug=1`)).headers.get('content-type')).toMatch(
+      /^text\/plain/,
+    )
+    const head = await fetch(`${url}/metrics`, { method: 'HEAD' })
+    expect([head.status, await head.text()]).toEqual([200, ''])
+    expect((await fetch(`${url}/metrics/extra`)).status).toBe(404)
+    expect((await fetch(`${url}/metricsx`)).status).toBe(404)
+    expect((await fetch(`${url}/metrics`, { method: 'POST' })).status).toBe(201)
+    const text = await get(`${url}/metrics`)
+    expect(
+      samplesOf(text, 'http_requests_total').map((s) => [s.labels.method, s.labels.route, s.value]),
+    ).toEqual([['GET', '#unmatched', 2]]) // POST /metrics went to the app, unmeasured like GET
+  })
 })
 
 describe('Fastify plugin', () => {
