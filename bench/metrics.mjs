@@ -1,53 +1,83 @@
 // Request-metrics overhead: bare Fastify / ours / fastify-metrics and bare Express / ours /
-// express-prom-bundle, each server in its own child process so its CPU time per request can be
-// read from process.cpuUsage(); autocannon drives them from this process, variants alternating.
-// Then the time to render /metrics with 1,000 and 10,000 series.
-import { fork } from 'node:child_process'
+// express-prom-bundle, each next to a second bare server that shows how far two identical servers
+// differ on this machine. Then the time to render /metrics with 1,000 and 10,000 series.
+//
+// Every slice runs in a fresh server process: on this machine two processes of the same server
+// differ by up to 10 % in CPU per request for as long as they live (code and heap placement), so
+// one long-lived process per variant measures the process's luck more than the variant. The
+// server is pinned to one CPU and autocannon to another where `taskset` exists.
+import { spawn } from 'node:child_process'
 import { EventEmitter, once } from 'node:events'
 import { createRequire } from 'node:module'
+import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 
 const require = createRequire(import.meta.url)
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
-const ROUNDS = 12
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30)
+const SLICE_SECONDS = Number(process.env.BENCH_SECONDS ?? 1)
+const WARM_SECONDS = 2
 const CONNECTIONS = 50
 const ROUTE = '/users/:id'
+const FILE = fileURLToPath(import.meta.url)
+const PINNED_ENV = 'UPTIMEKIT_BENCH_PINNED'
 
-async function serve(variant) {
-  const [framework, kind] = variant.split(':')
-  let server
-  if (framework === 'fastify') {
-    const { default: Fastify } = await import('fastify')
-    const app = Fastify()
-    if (kind === 'ours' || kind === 'lean') {
-      const { metricsPlugin } = await import('@uptimekit/metrics/fastify')
-      await app.register(metricsPlugin, { defaultMetrics: kind === 'ours' })
-    } else if (kind === 'peer') {
-      const { default: fastifyMetrics } = await import('fastify-metrics')
-      await app.register(fastifyMetrics, { endpoint: '/metrics' })
-    }
-    app.get(ROUTE, (req) => ({ id: req.params.id, name: 'user' }))
-    await app.listen({ port: 0, host: '127.0.0.1' })
-    server = app.server
-  } else {
-    const { default: express } = await import('express')
-    const app = express()
-    if (kind === 'ours' || kind === 'lean') {
-      const { createMetrics } = await import('@uptimekit/metrics')
-      const { metricsMiddleware, metricsHandler } = await import('@uptimekit/metrics/express')
-      const metrics = createMetrics({ defaultMetrics: kind === 'ours' })
-      app.use(metricsMiddleware(metrics))
-      app.get('/metrics', metricsHandler(metrics))
-    } else if (kind === 'peer') {
-      const { default: promBundle } = await import('express-prom-bundle')
-      app.use(promBundle({ includeMethod: true, includePath: true }))
-    }
-    app.get(ROUTE, (req, res) => {
-      res.json({ id: req.params.id, name: 'user' })
-    })
-    server = app.listen(0, '127.0.0.1')
-    await once(server, 'listening')
+const FRAMEWORKS = [
+  {
+    name: 'fastify',
+    variants: [
+      ['bare', 'Fastify bare'],
+      ['control', 'Fastify bare, a second process (noise floor)'],
+      ['ours', 'Fastify + @uptimekit/metrics'],
+      ['peer', 'Fastify + fastify-metrics'],
+    ],
+  },
+  {
+    name: 'express',
+    variants: [
+      ['bare', 'Express bare'],
+      ['control', 'Express bare, a second process (noise floor)'],
+      ['ours', 'Express + @uptimekit/metrics'],
+      ['peer', 'Express + express-prom-bundle'],
+    ],
+  },
+]
+
+async function fastifyServer(kind) {
+  const { default: Fastify } = await import('fastify')
+  const app = Fastify()
+  if (kind === 'ours') {
+    const { metricsPlugin } = await import('@uptimekit/metrics/fastify')
+    await app.register(metricsPlugin)
+  } else if (kind === 'peer') {
+    const { default: fastifyMetrics } = await import('fastify-metrics')
+    await app.register(fastifyMetrics, { endpoint: '/metrics' })
   }
+  app.get(ROUTE, (req) => ({ id: req.params.id, name: 'user' }))
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return app.server
+}
+
+async function expressServer(kind) {
+  const { default: express } = await import('express')
+  const app = express()
+  if (kind === 'ours') {
+    const { expressMetrics } = await import('@uptimekit/metrics/express')
+    app.use(expressMetrics())
+  } else if (kind === 'peer') {
+    const { default: promBundle } = await import('express-prom-bundle')
+    app.use(promBundle({ includeMethod: true, includePath: true }))
+  }
+  app.get(ROUTE, (req, res) => {
+    res.json({ id: req.params.id, name: 'user' })
+  })
+  const server = app.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  return server
+}
+
+/** Child process: one server, reporting its CPU time between 'mark' and 'read'. */
+async function serve(framework, kind) {
+  const server = framework === 'fastify' ? await fastifyServer(kind) : await expressServer(kind)
   let mark = process.cpuUsage()
   process.on('message', (msg) => {
     if (msg === 'mark') {
@@ -56,12 +86,27 @@ async function serve(variant) {
     } else if (msg === 'read') {
       const used = process.cpuUsage(mark)
       process.send({ type: 'cpu', micros: used.user + used.system })
-    } else if (msg === 'exit') {
-      server.close()
-      process.exit(0)
     }
   })
   process.send({ type: 'ready', port: server.address().port })
+}
+
+const canPin = process.argv[2] !== '--serve' && cpus().length >= 2 && (await hasTaskset())
+
+async function hasTaskset() {
+  const probe = spawn('taskset', ['-p', String(process.pid)], { stdio: 'ignore' })
+  const [code] = await once(probe, 'close').catch(() => [1])
+  return code === 0
+}
+
+function startServer(framework, kind) {
+  const args = [FILE, '--serve', framework, kind]
+  const child = canPin
+    ? spawn('taskset', ['-c', String(cpus().length - 1), process.execPath, ...args], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  return child
 }
 
 function ask(child, msg, type) {
@@ -73,99 +118,90 @@ function ask(child, msg, type) {
       }
     }
     child.on('message', onMessage)
-    child.send(msg)
+    if (msg !== undefined) child.send(msg)
   })
 }
 
 async function load(autocannon, port, seconds, overallRate) {
-  return autocannon({
+  const result = await autocannon({
     url: `http://127.0.0.1:${port}/users/42`,
     connections: CONNECTIONS,
     duration: seconds,
     ...(overallRate === undefined ? {} : { overallRate }),
   })
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`port ${port}: failed requests`)
+  return result
 }
 
-async function requestOverhead() {
-  const { default: autocannon } = await import('autocannon')
-  const variants = [
-    ['fastify:bare', 'Fastify bare'],
-    ['fastify:ours', 'Fastify + @uptimekit/metrics'],
-    ['fastify:lean', 'Fastify + @uptimekit/metrics, defaultMetrics: false'],
-    ['fastify:peer', 'Fastify + fastify-metrics'],
-    ['express:bare', 'Express bare'],
-    ['express:ours', 'Express + @uptimekit/metrics'],
-    ['express:lean', 'Express + @uptimekit/metrics, defaultMetrics: false'],
-    ['express:peer', 'Express + express-prom-bundle'],
-  ]
-  const file = fileURLToPath(import.meta.url)
-  const runs = []
-  const rate = {}
-  for (const [variant, label] of variants) {
-    const child = fork(file, ['--serve', variant], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    })
-    const [ready] = await once(child, 'message')
-    runs.push({
-      variant,
-      label,
-      child,
-      port: ready.port,
-      requests: 0,
-      micros: 0,
-      seconds: 0,
-      p99: [],
-      slices: [],
-      paced: 0,
-      warm: 0,
-    })
-  }
+/**
+ * One slice in a fresh server: warm-up, req/s and p99 at full speed, then CPU per request at
+ * `rate` (skipped when undefined).
+ */
+async function slice(autocannon, framework, kind, rate) {
+  const child = startServer(framework, kind)
   try {
-    for (const run of runs) run.warm = (await load(autocannon, run.port, 1)).requests.average
-    // CPU per request is read at a fixed request rate every variant of a framework sustains: at
-    // full speed the rate follows the load generator's share of this noisy machine, and a server
-    // doing fewer requests per event-loop turn pays more per request for reasons not its own.
-    for (const run of runs) {
-      const framework = run.variant.split(':')[0]
-      rate[framework] = Math.min(rate[framework] ?? Infinity, Math.round(run.warm * 0.5))
-    }
-    const slice = SECONDS / ROUNDS
-    for (let round = 0; round < ROUNDS; round++) {
-      // Alternate the order each round so drift on this shared machine hits every variant alike.
-      const order = round % 2 === 0 ? runs : [...runs].reverse()
-      for (const run of order) {
-        const result = await load(autocannon, run.port, slice)
-        await ask(run.child, 'mark', 'marked')
-        const paced = await load(autocannon, run.port, slice, rate[run.variant.split(':')[0]])
-        const { micros } = await ask(run.child, 'read', 'cpu')
-        for (const r of [result, paced]) {
-          if (r.non2xx > 0 || r.errors > 0) throw new Error(`${run.label}: failed requests`)
-        }
-        run.requests += result['2xx']
-        run.seconds += result.duration
-        run.p99.push(result.latency.p99)
-        run.paced += paced['2xx']
-        run.micros += micros
-        run.slices.push({ rps: result['2xx'] / result.duration, cpu: micros / paced['2xx'] })
-      }
+    const { port } = await ask(child, undefined, 'ready')
+    await load(autocannon, port, WARM_SECONDS)
+    const full = await load(autocannon, port, SLICE_SECONDS)
+    if (rate === undefined) return { rps: full['2xx'] / full.duration }
+    await ask(child, 'mark', 'marked')
+    const paced = await load(autocannon, port, SLICE_SECONDS, rate)
+    const { micros } = await ask(child, 'read', 'cpu')
+    return {
+      rps: full['2xx'] / full.duration,
+      p99: full.latency.p99,
+      cpu: micros / paced['2xx'],
     }
   } finally {
-    for (const run of runs) run.child.send('exit')
+    child.kill()
+    await once(child, 'exit').catch(() => {})
   }
-  // Ratios are medians of per-round ratios to the bare run of the same round: slices that ran
-  // seconds apart share the machine's load, so drift cancels out better than in run totals.
-  return runs.map((run) => {
-    const bare = runs.find((r) => r.variant === `${run.variant.split(':')[0]}:bare`)
+}
+
+async function frameworkOverhead(autocannon, { name, variants }) {
+  // CPU per request is read at a fixed rate every variant sustains: at full speed the rate
+  // follows the load generator's share of the machine, and a server doing fewer requests per
+  // event-loop turn pays more per request for reasons not its own.
+  let slowest = Infinity
+  for (const [kind] of variants) {
+    slowest = Math.min(slowest, (await slice(autocannon, name, kind)).rps)
+  }
+  const rate = Math.round(slowest * 0.5)
+  const slices = Object.fromEntries(variants.map(([kind]) => [kind, []]))
+  for (let round = 0; round < ROUNDS; round++) {
+    // Rotate the order each round so drift on this shared machine hits every variant alike.
+    for (let i = 0; i < variants.length; i++) {
+      const [kind] = variants[(i + round) % variants.length]
+      slices[kind].push(await slice(autocannon, name, kind, rate))
+    }
+  }
+  // The CPU ratio is the ratio of the medians over all rounds, with a bootstrap interval: each
+  // slice ran in its own process, so rounds are independent samples of both servers.
+  const bare = slices.bare
+  return variants.map(([kind, label]) => {
+    const own = slices[kind]
+    const cpuOf = (sample) => median(sample.map((s) => s.cpu))
+    const interval = bootstrap(own, bare, (a, b) => cpuOf(a) / cpuOf(b))
     return {
-      label: run.label,
-      rps: run.requests / run.seconds,
-      p99: median(run.p99),
-      cpuPerRequest: run.micros / run.paced,
-      rate: rate[run.variant.split(':')[0]],
-      rpsRatio: median(run.slices.map((s, i) => s.rps / bare.slices[i].rps)),
-      cpuRatios: run.slices.map((s, i) => s.cpu / bare.slices[i].cpu),
+      label,
+      rate,
+      rps: median(own.map((s) => s.rps)),
+      rpsRatio: median(own.map((s) => s.rps)) / median(bare.map((s) => s.rps)),
+      p99: median(own.map((s) => s.p99)),
+      cpu: cpuOf(own),
+      cpuRatio: cpuOf(own) / cpuOf(bare),
+      cpuLow: interval.low,
+      cpuHigh: interval.high,
     }
   })
+}
+
+/** 90 % percentile-bootstrap interval of `statistic(a, b)`, resampling both with replacement. */
+function bootstrap(a, b, statistic, resamples = 2000) {
+  const pick = (sample) => sample.map(() => sample[Math.floor(Math.random() * sample.length)])
+  const values = []
+  for (let i = 0; i < resamples; i++) values.push(statistic(pick(a), pick(b)))
+  return { low: quantile(values, 0.05), high: quantile(values, 0.95) }
 }
 
 async function renderTimes() {
@@ -195,7 +231,6 @@ async function renderTimes() {
         times.push(performance.now() - start)
         bytes = answer.body.length
       }
-      times.sort((a, b) => a - b)
       out.push({ count, format, ms: median(times), bytes })
     }
   }
@@ -206,7 +241,7 @@ function median(values) {
   return quantile(values, 0.5)
 }
 
-// Linear interpolation between the closest ranks, so the quartiles of 12 slices are stable.
+// Linear interpolation between the closest ranks.
 function quantile(values, q) {
   const sorted = [...values].sort((a, b) => a - b)
   const at = (sorted.length - 1) * q
@@ -215,31 +250,43 @@ function quantile(values, q) {
 }
 
 async function main() {
-  const rows = await requestOverhead()
+  const { default: autocannon } = await import('autocannon')
   const lines = [
-    '| Variant | req/s | req/s vs bare | p99 (ms) | server CPU per request (µs) at a fixed rate | CPU vs bare: median | CPU vs bare: middle half of slices |',
+    '| Variant | req/s | req/s vs bare | p99 (ms) | server CPU per request (µs) at a fixed rate | CPU vs bare | CPU vs bare: 90 % interval |',
     '|---|---:|---:|---:|---:|---:|---:|',
   ]
-  for (const row of rows) {
-    lines.push(
-      `| ${row.label} | ${Math.round(row.rps)} | ${row.rpsRatio.toFixed(2)}x | ${row.p99.toFixed(1)} | ${row.cpuPerRequest.toFixed(1)} (${row.rate} req/s) | ${median(row.cpuRatios).toFixed(2)}x | ${quantile(row.cpuRatios, 0.25).toFixed(2)}–${quantile(row.cpuRatios, 0.75).toFixed(2)}x |`,
-    )
+  for (const framework of FRAMEWORKS) {
+    for (const row of await frameworkOverhead(autocannon, framework)) {
+      lines.push(
+        `| ${row.label} | ${Math.round(row.rps)} | ${row.rpsRatio.toFixed(2)}x | ${row.p99.toFixed(1)} | ${row.cpu.toFixed(1)} (${row.rate} req/s) | ${row.cpuRatio.toFixed(3)}x | ${row.cpuLow.toFixed(2)}–${row.cpuHigh.toFixed(2)}x |`,
+      )
+    }
   }
-  const renders = await renderTimes()
   lines.push(
     '',
     '| /metrics render (request histogram + counter) | series | median ms | body KiB |',
     '|---|---:|---:|---:|',
   )
-  for (const r of renders) {
+  for (const r of await renderTimes()) {
     lines.push(`| ${r.format} | ${r.count} | ${r.ms.toFixed(1)} | ${(r.bytes / 1024).toFixed(0)} |`)
   }
   const version = (name) => require(`${name}/package.json`).version
   console.log(lines.join('\n'))
   console.log(
-    `\nNode ${process.version}; ${CONNECTIONS} connections, ${SECONDS} s per variant at full speed (req/s, p99) and ${SECONDS} s at a fixed rate (CPU), in ${ROUNDS} alternating slices; ratios are medians of per-slice ratios to bare, the middle half being their 25th–75th percentiles; fastify ${version('fastify')}, express ${version('express')}, prom-client ${version('prom-client')}, fastify-metrics ${version('fastify-metrics')}, express-prom-bundle ${version('express-prom-bundle')}, autocannon ${version('autocannon')}`,
+    `\nNode ${process.version}; ${CONNECTIONS} connections; ${ROUNDS} rounds, each variant in a fresh server process per round (${WARM_SECONDS} s warm-up, ${SLICE_SECONDS} s at full speed for req/s and p99, ${SLICE_SECONDS} s at a fixed rate for CPU)${canPin ? ', server and load generator pinned to separate CPUs' : ''}; ratios are medians over the rounds divided by bare's medians; the interval is a 90 % bootstrap interval of the CPU ratio; fastify ${version('fastify')}, express ${version('express')}, prom-client ${version('prom-client')}, fastify-metrics ${version('fastify-metrics')}, express-prom-bundle ${version('express-prom-bundle')}, autocannon ${version('autocannon')}`,
   )
 }
 
-if (process.argv[2] === '--serve') await serve(process.argv[3])
-else await main()
+if (process.argv[2] === '--serve') {
+  await serve(process.argv[3], process.argv[4])
+} else if (canPin && process.env[PINNED_ENV] === undefined) {
+  // Node cannot set its own CPU affinity, so the load generator re-runs itself under taskset.
+  const child = spawn('taskset', ['-c', '0', process.execPath, FILE], {
+    stdio: 'inherit',
+    env: { ...process.env, [PINNED_ENV]: '1' },
+  })
+  const [code] = await once(child, 'exit')
+  process.exitCode = code ?? 1
+} else {
+  await main()
+}
