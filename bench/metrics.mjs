@@ -1,6 +1,7 @@
 // Request-metrics overhead: bare Fastify / ours / fastify-metrics and bare Express / ours /
 // express-prom-bundle, each next to a second bare server that shows how far two identical servers
-// differ on this machine. Then the time to render /metrics with 1,000 and 10,000 series.
+// differ on this machine, and next to an empty hook or middleware, the floor of any library that
+// measures requests from one. Then the time to render /metrics with 1,000 and 10,000 series.
 //
 // Every slice runs in a fresh server process: on this machine two processes of the same server
 // differ by up to 10 % in CPU per request for as long as they live (code and heap placement), so
@@ -27,6 +28,7 @@ const FRAMEWORKS = [
     variants: [
       ['bare', 'Fastify bare'],
       ['control', 'Fastify bare, a second process (noise floor)'],
+      ['floor', 'Fastify + an empty onRequest hook'],
       ['ours', 'Fastify + @uptimekit/metrics'],
       ['peer', 'Fastify + fastify-metrics'],
     ],
@@ -36,6 +38,7 @@ const FRAMEWORKS = [
     variants: [
       ['bare', 'Express bare'],
       ['control', 'Express bare, a second process (noise floor)'],
+      ['floor', 'Express + an empty middleware'],
       ['ours', 'Express + @uptimekit/metrics'],
       ['peer', 'Express + express-prom-bundle'],
     ],
@@ -45,6 +48,8 @@ const FRAMEWORKS = [
 async function fastifyServer(kind) {
   const { default: Fastify } = await import('fastify')
   const app = Fastify()
+  // The floor: what any hook-based library pays before doing anything.
+  if (kind === 'floor') app.addHook('onRequest', (_req, _reply, done) => done())
   if (kind === 'ours') {
     const { metricsPlugin } = await import('@uptimekit/metrics/fastify')
     await app.register(metricsPlugin)
@@ -60,6 +65,8 @@ async function fastifyServer(kind) {
 async function expressServer(kind) {
   const { default: express } = await import('express')
   const app = express()
+  // The floor: what any middleware pays before doing anything.
+  if (kind === 'floor') app.use((_req, _res, next) => next())
   if (kind === 'ours') {
     const { expressMetrics } = await import('@uptimekit/metrics/express')
     app.use(expressMetrics())
