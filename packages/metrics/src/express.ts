@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express'
 import { expressRouteResolver } from './express-route.js'
 import { metricsFrom, type Metrics } from './metrics.js'
 import type { MetricsOptions } from './options.js'
+import { pathTest } from './path-test.js'
 
 /**
  * Express middleware measuring every request (except excluded paths): duration histogram, request
@@ -58,17 +59,12 @@ export function expressMetrics(metrics?: Metrics | MetricsOptions): RequestHandl
   const m = metricsFrom(metrics)
   const measure = metricsMiddleware(m)
   const answer = metricsHandler(m)
-  const path = m.metricsPath
+  const isMetricsPath = pathTest(new Set([m.metricsPath]))
   return (req, res, next) => {
-    if ((req.method === 'GET' || req.method === 'HEAD') && isPath(req.url, path)) {
+    if ((req.method === 'GET' || req.method === 'HEAD') && isMetricsPath(req.url)) {
       answer(req, res, next)
     } else {
       measure(req, res, next)
     }
   }
-}
-
-/** True when `url` is `path`, with or without a query string. */
-function isPath(url: string, path: string): boolean {
-  return url.startsWith(path) && (url.length === path.length || url[path.length] === '?')
 }

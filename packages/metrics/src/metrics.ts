@@ -1,5 +1,4 @@
 import { describeValue, InvalidOptionError } from './errors.js'
-import { excludedPathTest } from './excluded-paths.js'
 import { metricView, type MetricView } from './metric-view.js'
 import {
   checkPromClient,
@@ -10,6 +9,7 @@ import {
   type MetricsOptions,
   type ResolvedOptions,
 } from './options.js'
+import { pathTest } from './path-test.js'
 import { collectDefaults, newRegistry, peerPromClient, type RegistryLike } from './prom-client.js'
 import {
   OVERFLOW_VALUE,
@@ -233,7 +233,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registry,
     metricsPath: o.metricsPath,
     unmatched: series.unmatched,
-    isExcluded: excludedPathTest(o.excluded),
+    isExcluded: pathTest(o.excluded),
     route(template) {
       return template === undefined ? series.unmatched : series.route(template)
     },

@@ -2,10 +2,10 @@
  * Builds the test of whether a request URL (query string ignored) is one of `paths`.
  *
  * It runs on every request, so it first looks at the URL's second character: nearly every URL
- * differs there from every excluded path (`/users/42` against `/metrics`, `/health`, …), and
+ * differs there from every path tested for (`/users/42` against `/metrics`, `/health`, …), and
  * those are answered without cutting or hashing the URL.
  */
-export function excludedPathTest(paths: ReadonlySet<string>): (url: string) => boolean {
+export function pathTest(paths: ReadonlySet<string>): (url: string) => boolean {
   const secondChars = new Set<number>()
   for (const path of paths) {
     // A path of one character ('/') has no second character: its URLs have none, or a '?'.
