@@ -8,7 +8,10 @@
 // one long-lived process per variant measures the process's luck more than the variant. The
 // server is pinned to one CPU and autocannon to another where `taskset` exists.
 import { spawn } from 'node:child_process'
-import { EventEmitter, once } from 'node:events'
+import { channel } from 'node:diagnostics_channel'
+import { once } from 'node:events'
+import { ServerResponse } from 'node:http'
+import { Socket } from 'node:net'
 import { createRequire } from 'node:module'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -217,14 +220,16 @@ async function renderTimes() {
   for (const count of [1000, 10000]) {
     const metrics = createMetrics({ defaultMetrics: false, maxSeriesPerMetric: count + 10 })
     const tracker = metrics.tracker()
+    // One finished response per series, as Node reports it on its diagnostics channel.
+    const finished = channel('http.server.response.finish')
     for (let i = 0; i < count; i++) {
-      const res = new EventEmitter()
-      res.req = { method: 'GET' }
-      res.statusCode = 200
-      res.writableFinished = true
-      tracker.start(res, metrics.route(`/route/${i}/:id`))
-      res.emit('close')
+      const socket = new Socket()
+      const request = { method: 'GET', socket }
+      const response = Object.assign(Object.create(ServerResponse.prototype), { statusCode: 200 })
+      tracker.start(request, response, metrics.route(`/route/${i}/:id`))
+      finished.publish({ request, response, socket })
     }
+    tracker.close()
     for (const [format, accept] of [
       ['Prometheus text', undefined],
       ['OpenMetrics', 'application/openmetrics-text'],

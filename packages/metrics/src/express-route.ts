@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage } from 'node:http'
 import type { Metrics } from './metrics.js'
 import type { RouteSeries } from './request-series.js'
 import type { LateRouteResolver } from './tracker.js'
@@ -95,7 +95,7 @@ function appPrefix(app: AppLike | undefined): string {
 }
 
 /**
- * Finds the route template of an Express response when it ends: `req.route.path` joined with the
+ * Finds the route template of an Express request when its response ends: `req.route.path` joined with the
  * templates of the routers it is mounted under (`req.baseUrl` holds the matched path, e.g.
  * `/orgs/acme`, not `/orgs/:org`). The search walks the app's router once per route object and
  * is cached; a route mounted under several paths is told apart by matching `req.baseUrl`.
@@ -113,8 +113,8 @@ export function expressRouteResolver(metrics: Metrics): LateRouteResolver {
     return { chains, series: chains.map((chain) => metrics.route(chain.template)) }
   }
 
-  return (res: ServerResponse) => {
-    const req = res.req as RequestLike
+  return (request: IncomingMessage) => {
+    const req = request as RequestLike
     const route = req.route
     if (route === undefined || route === null) return metrics.unmatched
     let found = cache.get(route)

@@ -16,7 +16,7 @@ function plugin(app: FastifyInstance, options: MetricsPluginOptions, done: (err?
   const stopObserving = metrics.observeServer(app.server)
   app.addHook('onRequest', (request, reply, next) => {
     if (!metrics.isExcluded(request.url)) {
-      tracker.start(reply.raw, metrics.route(request.routeOptions.url))
+      tracker.start(request.raw, reply.raw, metrics.route(request.routeOptions.url))
     }
     next()
   })
@@ -29,6 +29,7 @@ function plugin(app: FastifyInstance, options: MetricsPluginOptions, done: (err?
   })
   app.addHook('onClose', (_app, next) => {
     stopObserving()
+    tracker.close()
     next()
   })
   done()

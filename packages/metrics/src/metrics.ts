@@ -36,8 +36,8 @@ export interface Metrics {
    */
   route(template: string | undefined): RouteSeries
   /**
-   * A tracker for an adapter. `resolveLate` finds the route of a response at its end, for
-   * frameworks that only know it then (Express).
+   * A tracker for an adapter. `resolveLate` finds the route of a request when its response ends,
+   * for frameworks that only know it then (Express). {@link Metrics.close} stops it.
    */
   tracker(resolveLate?: LateRouteResolver): RequestTracker
   /** Answers a `/metrics` request: token check, format negotiation, rendering. */
@@ -47,7 +47,10 @@ export interface Metrics {
    * observed server). Returns a function that stops observing it.
    */
   observeServer(server: ConnectionCounter): () => void
-  /** Stops observing the servers this instance observes. The metrics stay in the registry. */
+  /**
+   * Stops measuring requests and observing servers, and releases this instance's subscription to
+   * Node's response events. The metrics stay in the registry.
+   */
   close(): void
 }
 
@@ -226,6 +229,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     collectDefaults(client, registry, o.prefix)
   }
   const observed = new Set<ConnectionCounter>()
+  const trackers = new Set<RequestTracker>()
   let servers: Set<ConnectionCounter> | undefined
   const unmatchedLate: LateRouteResolver = () => series.unmatched
 
@@ -238,7 +242,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       return template === undefined ? series.unmatched : series.route(template)
     },
     tracker(resolveLate = unmatchedLate) {
-      return createTracker(series, resolveLate)
+      const tracker = createTracker(series, resolveLate)
+      trackers.add(tracker)
+      return tracker
     },
     render: scrapeAnswerer({ client, ...o }, () => Promise.resolve(registry)),
     observeServer(server) {
@@ -254,6 +260,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     close() {
       for (const server of observed) servers?.delete(server)
       observed.clear()
+      for (const tracker of trackers) tracker.close()
+      trackers.clear()
     },
   }
   if (options.server !== undefined) metrics.observeServer(options.server)

@@ -1,43 +1,136 @@
-import type { ServerResponse } from 'node:http'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { ServerResponse, type IncomingMessage } from 'node:http'
+import { Socket } from 'node:net'
 import { methodIndex, type RequestSeries, type RouteSeries } from './request-series.js'
 
 /** Status recorded when the connection closed before the response was complete (nginx's 499). */
 export const CLIENT_CLOSED_STATUS = 499
 
+/** Node publishes every finished server response here (node:http, Node >= 16.18). */
+const RESPONSE_FINISH = 'http.server.response.finish'
+
 /** Starts measuring responses; one per adapter instance. */
 export interface RequestTracker {
   /**
-   * Measures `res` from now until its `close` event: in-flight gauge up now, down on close, and one
-   * observation with the route (given now, or resolved at close), method and final status.
+   * Measures the response to `req` from now until it finishes or its connection closes: in-flight
+   * gauge up now, down at the end, and one observation with the route (given now, or resolved at
+   * the end), method and final status.
    */
-  start(res: ServerResponse, route: RouteSeries | undefined): void
+  start(req: IncomingMessage, res: ServerResponse, route: RouteSeries | undefined): void
+  /**
+   * Stops measuring: later requests are not measured and responses still in flight are not
+   * recorded.
+   */
+  close(): void
 }
 
-/** Finds the route of a response whose route was not known when it started (Express). */
-export type LateRouteResolver = (res: ServerResponse) => RouteSeries
+/** Finds the route of a request whose route was not known when it started (Express). */
+export type LateRouteResolver = (req: IncomingMessage) => RouteSeries
 
-/** Builds a tracker writing to `series`. */
+/** What Node publishes on {@link RESPONSE_FINISH}. */
+interface ResponseFinish {
+  request: IncomingMessage
+  response: ServerResponse
+  socket: object | null
+}
+
+/**
+ * The request being measured on one connection. One is made per connection and reused by each
+ * request on it, so a request allocates nothing and registers no listener.
+ */
+class ConnectionSlot {
+  request: IncomingMessage | undefined = undefined
+  route: RouteSeries | undefined = undefined
+  startedAt = 0
+}
+
+type SlottedSocket = Record<symbol, ConnectionSlot | undefined>
+
+/**
+ * Builds a tracker writing to `series`.
+ *
+ * Why not `res.on('close')`: Express re-prototypes every request and response, so each property
+ * read or method call on them misses V8's inline caches, and adding a listener costs several. The
+ * tracker instead keeps the request on its connection (sockets keep one shape) and learns of the
+ * end from Node's own `http.server.response.finish` diagnostics channel (one subscription for all
+ * requests), or from the connection's `close` (one listener per connection), which is how an
+ * aborted request ends. A request that arrives while the one before it on the same connection is
+ * still in flight (HTTP pipelining), or that is not served by Node's HTTP/1 server, falls back to
+ * its own `close` listener.
+ */
 export function createTracker(
   series: RequestSeries,
   resolveLate: LateRouteResolver,
 ): RequestTracker {
-  // `close` fires exactly once, after `finish` or on an abort, so each request counts once and the
-  // in-flight gauge always comes back down, thrown handlers included.
-  function finish(res: ServerResponse, startedAt: number, route: RouteSeries | undefined): void {
+  const key = Symbol('uptimekit.metrics.slot')
+
+  function record(
+    req: IncomingMessage,
+    route: RouteSeries | undefined,
+    since: number,
+    status: number,
+  ) {
     series.inFlight--
-    const seconds = (performance.now() - startedAt) / 1000
-    const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED_STATUS
-    series.observe(route ?? resolveLate(res), methodIndex(res.req.method), status, seconds)
+    const seconds = (performance.now() - since) / 1000
+    series.observe(route ?? resolveLate(req), methodIndex(req.method), status, seconds)
   }
 
+  function onFinish(message: unknown): void {
+    const { request, response, socket } = message as ResponseFinish
+    const slot = (socket as SlottedSocket | null)?.[key]
+    // Another tracker's request, or one measured by its own listener: not this slot's.
+    if (slot === undefined || slot.request !== request) return
+    slot.request = undefined
+    record(request, slot.route, slot.startedAt, response.statusCode)
+  }
+
+  function onConnectionClose(slot: ConnectionSlot): void {
+    const request = slot.request
+    if (request === undefined || closed) return
+    slot.request = undefined
+    record(request, slot.route, slot.startedAt, CLIENT_CLOSED_STATUS)
+  }
+
+  function trackAlone(req: IncomingMessage, res: ServerResponse, route: RouteSeries | undefined) {
+    const startedAt = performance.now()
+    // `close` fires exactly once, after `finish` or on an abort.
+    res.once('close', () => {
+      record(req, route, startedAt, res.writableFinished ? res.statusCode : CLIENT_CLOSED_STATUS)
+    })
+  }
+
+  let closed = false
+  subscribe(RESPONSE_FINISH, onFinish)
+
   return {
-    start(res, route) {
-      const startedAt = performance.now()
+    start(req, res, route) {
+      if (closed) return
       series.inFlight++
-      // The start time rides in a closure, not on the response: Express re-prototypes every
-      // response (Object.setPrototypeOf), so each property added to one builds a new hidden class,
-      // which profiling showed costs far more per request than allocating this small closure.
-      res.on('close', () => finish(res, startedAt, route))
+      const socket = req.socket
+      // Node publishes the finish only for responses of its own HTTP/1 server: not for Fastify's
+      // inject (a mock socket) nor for HTTP/2 (its own response class).
+      if (!(socket instanceof Socket && res instanceof ServerResponse)) {
+        trackAlone(req, res, route)
+        return
+      }
+      const slotted = socket as unknown as SlottedSocket
+      let slot = slotted[key]
+      if (slot === undefined) {
+        slot = new ConnectionSlot()
+        slotted[key] = slot
+        const connection = slot
+        socket.once('close', () => onConnectionClose(connection))
+      } else if (slot.request !== undefined) {
+        trackAlone(req, res, route)
+        return
+      }
+      slot.request = req
+      slot.route = route
+      slot.startedAt = performance.now()
+    },
+    close() {
+      closed = true
+      unsubscribe(RESPONSE_FINISH, onFinish)
     },
   }
 }

@@ -1,6 +1,6 @@
 import { request } from 'node:http'
 import { connect } from 'node:net'
-import { describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { DEFAULTS } from '../src/options.js'
 import { getFresh } from './http-get.js'
 import { samplesOf, valueOf } from './prom-text.js'
@@ -125,6 +125,48 @@ describe.each(frameworks)('%s', (_name, start) => {
     expect(
       samplesOf(text, total).map((s) => [s.labels.route, s.labels.status_code, s.value]),
     ).toEqual([['/slow', '499', 1]])
+    expect(valueOf(text, 'http_requests_in_flight', {})).toBe(0)
+  })
+
+  it('counts pipelined requests on one connection, each under its own route', async () => {
+    const app = await start()
+    const { port } = new URL(app.url)
+    const socket = connect(Number(port), '127.0.0.1')
+    onTestFinished(() => {
+      socket.destroy()
+    })
+    const ask = (path: string) => `GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`
+    // The second request arrives while the first is still being answered.
+    socket.write(ask('/wait') + ask('/users/7') + ask('/nope'))
+    let received = ''
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => (received += chunk))
+    await vi.waitFor(() => expect(received.match(/HTTP\/1\.1 \d{3}/g)).toHaveLength(3))
+    expect(received.match(/HTTP\/1\.1 \d{3}/g)).toEqual([
+      'HTTP/1.1 200',
+      'HTTP/1.1 200',
+      'HTTP/1.1 404',
+    ])
+    const text = await scrape(app)
+    expect(
+      samplesOf(text, total).map((s) => [s.labels.route, s.labels.status_code, s.value]),
+    ).toEqual([
+      ['/wait', '200', 1],
+      ['/users/:id', '200', 1],
+      ['#unmatched', '404', 1],
+    ])
+    expect(valueOf(text, 'http_requests_in_flight', {})).toBe(0)
+  })
+
+  it('measures nothing after metrics.close()', async () => {
+    const app = await start()
+    await hit(`${app.url}/users/1`)
+    app.metrics.close()
+    await hit(`${app.url}/users/2`)
+    const text = await scrape(app)
+    expect(samplesOf(text, total).map((s) => [s.labels.route, s.value])).toEqual([
+      ['/users/:id', 1],
+    ])
     expect(valueOf(text, 'http_requests_in_flight', {})).toBe(0)
   })
 

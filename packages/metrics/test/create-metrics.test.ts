@@ -1,5 +1,6 @@
-import { EventEmitter } from 'node:events'
-import type { ServerResponse } from 'node:http'
+import { channel } from 'node:diagnostics_channel'
+import { ServerResponse, type IncomingMessage } from 'node:http'
+import { Socket } from 'node:net'
 import * as promClient from 'prom-client'
 import { describe, expect, it, vi } from 'vitest'
 import { isInvalidOptionError } from '../src/errors.js'
@@ -7,15 +8,20 @@ import { createMetrics, type Metrics } from '../src/metrics.js'
 import type { MetricsOptions } from '../src/options.js'
 import { valueOf } from './prom-text.js'
 
-/** A finished response as the tracker sees it (the tracker only reads these fields). */
+/**
+ * A finished response as the tracker sees it: the fields it reads, and the message Node publishes
+ * when a server response finishes.
+ */
 function respond(metrics: Metrics, route: string | undefined, method = 'GET', status = 200): void {
-  const res = Object.assign(new EventEmitter(), {
-    req: { method },
+  const socket = new Socket()
+  const request = { method, socket } as unknown as IncomingMessage
+  const response = Object.assign(Object.create(ServerResponse.prototype) as ServerResponse, {
     statusCode: status,
-    writableFinished: true,
-  }) as unknown as ServerResponse
-  metrics.tracker().start(res, metrics.route(route))
-  res.emit('close')
+  })
+  const tracker = metrics.tracker()
+  tracker.start(request, response, metrics.route(route))
+  channel('http.server.response.finish').publish({ request, response, socket })
+  tracker.close()
 }
 
 const labels = { method: 'GET', route: '/a', status_code: '200' }

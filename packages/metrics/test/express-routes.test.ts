@@ -1,3 +1,4 @@
+import { connect } from 'node:http2'
 import express from 'express'
 import Fastify from 'fastify'
 import { describe, expect, it, onTestFinished } from 'vitest'
@@ -116,5 +117,38 @@ describe('Fastify plugin', () => {
     expect(
       samplesOf(text, 'svc_http_requests_total').map((s) => [s.labels.route, s.value]),
     ).toEqual([['/ping', 1]])
+  })
+
+  it('measures HTTP/2 requests, whose ends Node reports only to the response', async () => {
+    const app = Fastify({ http2: true })
+    await app.register(metricsPlugin, { defaultMetrics: false })
+    app.get('/ping', () => ({ ok: true }))
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const { port } = app.server.address() as { port: number }
+    const client = connect(`http://127.0.0.1:${port}`)
+    onTestFinished(async () => {
+      client.close()
+      await app.close()
+    })
+    const ask = (path: string) =>
+      new Promise<string>((resolve, reject) => {
+        const stream = client.request({ ':path': path })
+        let body = ''
+        stream.setEncoding('utf8')
+        stream.on('data', (chunk: string) => (body += chunk))
+        stream.on('end', () => resolve(body))
+        stream.on('error', reject)
+        stream.end()
+      })
+    await Promise.all([ask('/ping'), ask('/ping'), ask('/ping')])
+    const text = await ask('/metrics')
+    expect(
+      samplesOf(text, 'http_requests_total').map((s) => [
+        s.labels.route,
+        s.labels.status_code,
+        s.value,
+      ]),
+    ).toEqual([['/ping', '200', 3]])
+    expect(valueOf(text, 'http_requests_in_flight', {})).toBe(0)
   })
 })

@@ -18,6 +18,9 @@ export interface Started {
 /** Starts an app with the shared test routes; the same routes in both frameworks. */
 export type Start = (options?: MetricsOptions) => Promise<Started>
 
+/** How long `/wait` takes to answer: long enough for a pipelined request to arrive behind it. */
+const WAIT_MS = 50
+
 function hold(res: { write(chunk: string): unknown; on(event: 'close', fn: () => void): unknown }) {
   // Sends part of a body and never finishes it: the client aborts mid-response.
   res.write('{"partial":')
@@ -64,6 +67,9 @@ export const startExpress: Start = async (options = {}) => {
     res.status(200).type('json')
     hold(res)
   })
+  app.get('/wait', (_req, res) => {
+    setTimeout(() => res.json({ waited: true }), WAIT_MS)
+  })
   const members = express.Router({ mergeParams: true })
   members.get('/members/:member', (req, res) => {
     res.json({ org: (req.params as Record<string, string>).org, member: req.params.member })
@@ -106,6 +112,10 @@ export const startFastify: Start = async (options = {}) => {
   app.get('/slow', (_req, reply) => {
     reply.raw.writeHead(200, { 'content-type': 'application/json' })
     hold(reply.raw)
+  })
+  app.get('/wait', async () => {
+    await new Promise((resolve) => setTimeout(resolve, WAIT_MS))
+    return { waited: true }
   })
   await app.register(
     (org, _options, done) => {
