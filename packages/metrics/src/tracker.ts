@@ -93,6 +93,12 @@ export function createTracker(
 
   function trackAlone(req: IncomingMessage, res: ServerResponse, route: RouteSeries | undefined) {
     const startedAt = performance.now()
+    // Closed already (the client left while an asynchronous middleware before ours ran): its
+    // `close` has been emitted, so no listener would ever bring the in-flight gauge back down.
+    if (res.destroyed) {
+      record(req, route, startedAt, CLIENT_CLOSED_STATUS)
+      return
+    }
     // `close` fires exactly once, after `finish` or on an abort.
     res.once('close', () => {
       record(req, route, startedAt, res.writableFinished ? res.statusCode : CLIENT_CLOSED_STATUS)
@@ -108,8 +114,9 @@ export function createTracker(
       series.inFlight++
       const socket = req.socket
       // Node publishes the finish only for responses of its own HTTP/1 server: not for Fastify's
-      // inject (a mock socket) nor for HTTP/2 (its own response class).
-      if (!(socket instanceof Socket && res instanceof ServerResponse)) {
+      // inject (a mock socket) nor for HTTP/2 (its own response class). A closed socket will not
+      // emit `close` again.
+      if (!(socket instanceof Socket && res instanceof ServerResponse) || socket.destroyed) {
         trackAlone(req, res, route)
         return
       }

@@ -1,7 +1,8 @@
+import { request } from 'node:http'
 import { connect } from 'node:http2'
 import express from 'express'
 import Fastify from 'fastify'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { expressMetrics, metricsMiddleware } from '../src/express.js'
 import defaultPlugin, { metricsPlugin } from '../src/fastify.js'
 import { createMetrics } from '../src/metrics.js'
@@ -72,6 +73,39 @@ describe('Express route templates', () => {
     expect(samplesOf(text, 'http_requests_total').map((s) => [s.labels.route, s.value])).toEqual([
       ['/admin/users/:id', 1],
     ])
+  })
+
+  it('counts a request whose client left during an earlier middleware once, as 499', async () => {
+    const metrics = createMetrics({ defaultMetrics: false })
+    const app = express()
+    let entered!: () => void
+    const inMiddleware = new Promise<void>((resolve) => (entered = resolve))
+    // Hands the request on only once its client has gone, as a slow auth check would.
+    app.use((_req, res, next) => {
+      entered()
+      res.once('close', () => next())
+    })
+    app.use(metricsMiddleware(metrics))
+    app.get('/users/:id', (_req, res) => {
+      res.json({})
+    })
+    const url = await listen(app)
+    const client = request(`${url}/users/1`)
+    client.on('error', () => {})
+    client.end()
+    await inMiddleware
+    client.destroy()
+    await vi.waitFor(async () => {
+      const text = await metrics.registry.metrics()
+      expect(
+        samplesOf(text, 'http_requests_total').map((s) => [
+          s.labels.route,
+          s.labels.status_code,
+          s.value,
+        ]),
+      ).toEqual([['#unmatched', '499', 1]])
+    })
+    expect(valueOf(await metrics.registry.metrics(), 'http_requests_in_flight', {})).toBe(0)
   })
 
   it('serves metricsPath from expressMetrics with its token', async () => {
