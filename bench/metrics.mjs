@@ -1,13 +1,14 @@
 // Request-metrics overhead: bare Fastify / ours / fastify-metrics and bare Express / ours /
 // express-prom-bundle, each next to a second bare server that shows how far two identical servers
 // differ on this machine, and next to an empty hook or middleware, the floor of any library that
-// measures requests from one. Then the time to render /metrics with 1,000 and 10,000 series.
+// measures requests from one. Then the time to render /metrics with 1,000 and 10,000 series, and
+// the same servers' instructions per request (metrics-instructions.mjs).
 //
 // Every slice runs in a fresh server process: on this machine two processes of the same server
 // differ by up to 10 % in CPU per request for as long as they live (code and heap placement), so
 // one long-lived process per variant measures the process's luck more than the variant. The
 // server is pinned to one CPU and autocannon to another where `taskset` exists.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { channel } from 'node:diagnostics_channel'
 import { once } from 'node:events'
 import { ServerResponse } from 'node:http'
@@ -24,6 +25,7 @@ const CONNECTIONS = 50
 const ROUTE = '/users/:id'
 const FILE = fileURLToPath(import.meta.url)
 const PINNED_ENV = 'UPTIMEKIT_BENCH_PINNED'
+const INSTRUCTIONS_BENCH = fileURLToPath(new URL('metrics-instructions.mjs', import.meta.url))
 
 const FRAMEWORKS = [
   {
@@ -287,6 +289,14 @@ async function main() {
   console.log(
     `\nNode ${process.version}; ${CONNECTIONS} connections; ${ROUNDS} rounds, each variant in a fresh server process per round (${WARM_SECONDS} s warm-up, ${SLICE_SECONDS} s at full speed for req/s and p99, ${SLICE_SECONDS} s at a fixed rate for CPU)${canPin ? ', server and load generator pinned to separate CPUs' : ''}; ratios are medians over the rounds divided by bare's medians; the interval is a 90 % bootstrap interval of the CPU ratio; fastify ${version('fastify')}, express ${version('express')}, prom-client ${version('prom-client')}, fastify-metrics ${version('fastify-metrics')}, express-prom-bundle ${version('express-prom-bundle')}, autocannon ${version('autocannon')}`,
   )
+  // The same servers counted in CPU instructions, which repeat where CPU time cannot.
+  if (process.env.BENCH_INSTRUCTIONS !== '0') {
+    const counted = spawnSync(process.execPath, [INSTRUCTIONS_BENCH], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    console.log(`\n${counted.stdout.trim()}`)
+  }
 }
 
 if (process.argv[2] === '--serve') {

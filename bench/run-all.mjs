@@ -51,7 +51,7 @@ for (const name of benches) {
     cwd: here,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
-    timeout: 40 * 60_000,
+    timeout: 60 * 60_000,
   })
   process.stdout.write(run.stdout ?? '')
   const outcome =

@@ -49,14 +49,14 @@ type SlottedSocket = Record<symbol, ConnectionSlot | undefined>
 /**
  * Builds a tracker writing to `series`.
  *
- * Why not `res.on('close')`: Express re-prototypes every request and response, so each property
- * read or method call on them misses V8's inline caches, and adding a listener costs several. The
- * tracker instead keeps the request on its connection (sockets keep one shape) and learns of the
+ * Why not `res.on('close')`: Express re-prototypes every request and response, so a listener or
+ * property added to them takes V8's slow paths (counted: the per-response listener cost about 1 %
+ * of a bare Express request in instructions, see the README's Benchmarks). The tracker instead keeps the request on its connection (sockets keep one shape) and learns of the
  * end from Node's own `http.server.response.finish` diagnostics channel (one subscription for all
  * requests), or from the connection's `close` (one listener per connection), which is how an
  * aborted request ends. A request that arrives while the one before it on the same connection is
- * still in flight (HTTP pipelining), or that is not served by Node's HTTP/1 server, falls back to
- * its own `close` listener.
+ * still in flight (HTTP pipelining), that is not served by Node's HTTP/1 server, or whose
+ * connection is already closed, falls back to its own `close` listener.
  */
 export function createTracker(
   series: RequestSeries,
