@@ -47,3 +47,11 @@ export function valueOf(
   if (found.length > 1) throw new Error(`${found.length} samples of ${name} match`)
   return found[0]?.value
 }
+
+/** `[route, status_code, value]` of every sample of a request metric, in exposition order. */
+export function routeCounts(
+  text: string,
+  name = 'http_requests_total',
+): [string, string, number][] {
+  return samplesOf(text, name).map((s) => [s.labels.route!, s.labels.status_code!, s.value])
+}
