@@ -95,8 +95,8 @@ function appPrefix(app: AppLike | undefined): string {
 }
 
 /**
- * Finds the route template of an Express request when its response ends: `req.route.path` joined with the
- * templates of the routers it is mounted under (`req.baseUrl` holds the matched path, e.g.
+ * Finds the route template of an Express request when its response ends: `req.route.path` joined
+ * with the templates of the routers it is mounted under (`req.baseUrl` holds the matched path, e.g.
  * `/orgs/acme`, not `/orgs/:org`). The search walks the app's router once per route object and
  * is cached; a route mounted under several paths is told apart by matching `req.baseUrl`.
  */

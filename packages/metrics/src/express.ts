@@ -61,8 +61,8 @@ export function expressMetrics(metrics?: Metrics | MetricsOptions): RequestHandl
   const answer = metricsHandler(m)
   const isMetricsPath = pathTest(new Set([m.metricsPath]))
   return (req, res, next) => {
-    // The path test first: it rejects nearly every URL on one character, so most requests never
-    // read `req.method` (every property read on an Express request is a slow one).
+    // The path test first: it rejects nearly every URL on one character, so most requests skip
+    // the method check.
     if (isMetricsPath(req.url) && (req.method === 'GET' || req.method === 'HEAD')) {
       answer(req, res, next)
     } else {

@@ -50,45 +50,45 @@ type SlottedSocket = Record<symbol, ConnectionSlot | undefined>
  * Builds a tracker writing to `series`.
  *
  * Why not `res.on('close')`: Express re-prototypes every request and response, so a listener or
- * property added to them takes V8's slow paths (counted: the per-response listener cost about 1 %
- * of a bare Express request in instructions, see the README's Benchmarks). The tracker instead keeps the request on its connection (sockets keep one shape) and learns of the
- * end from Node's own `http.server.response.finish` diagnostics channel (one subscription for all
- * requests), or from the connection's `close` (one listener per connection), which is how an
- * aborted request ends. A request that arrives while the one before it on the same connection is
- * still in flight (HTTP pipelining), that is not served by Node's HTTP/1 server, or whose
- * connection is already closed, falls back to its own `close` listener.
+ * property added to them takes V8's slow paths (the per-response listener cost about 1 % of a bare
+ * Express request in instructions; see the README's Benchmarks). The tracker instead keeps the
+ * request on its connection (sockets keep one shape) and learns of the end from Node's own
+ * `http.server.response.finish` diagnostics channel (one subscription for all requests), or from
+ * the connection's `close` (one listener per connection), which is how an aborted request ends. A
+ * request that arrives while the one before it on the same connection is still in flight (HTTP
+ * pipelining), that is not served by Node's HTTP/1 server, or whose connection is already closed,
+ * falls back to its own `close` listener.
  */
 export function createTracker(
   series: RequestSeries,
   resolveLate: LateRouteResolver,
 ): RequestTracker {
   const key = Symbol('uptimekit.metrics.slot')
+  let closed = false
 
+  // The one place a measurement ends, so `close()` silences every path at once.
   function record(
     req: IncomingMessage,
     route: RouteSeries | undefined,
     since: number,
     status: number,
-  ) {
+  ): void {
+    if (closed) return
     series.inFlight--
     const seconds = (performance.now() - since) / 1000
     series.observe(route ?? resolveLate(req), methodIndex(req.method), status, seconds)
+  }
+
+  function end(slot: ConnectionSlot, request: IncomingMessage, status: number): void {
+    slot.request = undefined
+    record(request, slot.route, slot.startedAt, status)
   }
 
   function onFinish(message: unknown): void {
     const { request, response, socket } = message as ResponseFinish
     const slot = (socket as SlottedSocket | null)?.[key]
     // Another tracker's request, or one measured by its own listener: not this slot's.
-    if (slot === undefined || slot.request !== request) return
-    slot.request = undefined
-    record(request, slot.route, slot.startedAt, response.statusCode)
-  }
-
-  function onConnectionClose(slot: ConnectionSlot): void {
-    const request = slot.request
-    if (request === undefined || closed) return
-    slot.request = undefined
-    record(request, slot.route, slot.startedAt, CLIENT_CLOSED_STATUS)
+    if (slot !== undefined && slot.request === request) end(slot, request, response.statusCode)
   }
 
   function trackAlone(req: IncomingMessage, res: ServerResponse, route: RouteSeries | undefined) {
@@ -105,7 +105,6 @@ export function createTracker(
     })
   }
 
-  let closed = false
   subscribe(RESPONSE_FINISH, onFinish)
 
   return {
@@ -123,10 +122,11 @@ export function createTracker(
       const slotted = socket as unknown as SlottedSocket
       let slot = slotted[key]
       if (slot === undefined) {
-        slot = new ConnectionSlot()
-        slotted[key] = slot
-        const connection = slot
-        socket.once('close', () => onConnectionClose(connection))
+        const created = new ConnectionSlot()
+        socket.once('close', () => {
+          if (created.request !== undefined) end(created, created.request, CLIENT_CLOSED_STATUS)
+        })
+        slotted[key] = slot = created
       } else if (slot.request !== undefined) {
         trackAlone(req, res, route)
         return
