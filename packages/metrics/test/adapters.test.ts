@@ -36,6 +36,19 @@ describe.each(frameworks)('%s', (_name, start) => {
     expect(valueOf(text, 'http_requests_in_flight', {})).toBe(0)
   })
 
+  it('measures durations in seconds from before the handler to the end of the response', async () => {
+    const app = await start()
+    await hit(`${app.url}/wait`, 3)
+    const text = await scrape(app)
+    const labels = { method: 'GET', route: '/wait', status_code: '200' }
+    // /wait answers after 50 ms: each request takes that at least, and far less than a second
+    // on any machine (a sum in milliseconds would be 150 or more).
+    const sum = valueOf(text, `${duration}_sum`, labels)
+    expect(sum).toBeGreaterThanOrEqual(0.15)
+    expect(sum).toBeLessThan(3)
+    expect(valueOf(text, `${duration}_bucket`, { ...labels, le: '0.025' })).toBe(0)
+  })
+
   it('labels 404s, thrown errors and 500 answers', async () => {
     const app = await start()
     await hit(`${app.url}/nope`)
