@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { FRAMEWORKS } from './metrics-variants.mjs'
 
 const require = createRequire(import.meta.url)
 const run = promisify(execFile)
@@ -24,21 +25,6 @@ const SETTLE = 300
 const PROCESSES = Number(process.env.BENCH_INSTR_PROCESSES ?? 3)
 const CONNECTIONS = 10
 const SERVER = fileURLToPath(new URL('metrics.mjs', import.meta.url))
-
-// The labels of metrics.mjs's FRAMEWORKS.
-const FRAMEWORKS = [
-  ['fastify', 'Fastify', 'an empty onRequest hook', 'fastify-metrics'],
-  ['express', 'Express', 'an empty middleware', 'express-prom-bundle'],
-].map(([name, title, floor, peer]) => ({
-  name,
-  variants: [
-    ['bare', `${title} bare`],
-    ['control', `${title} bare, a second process (noise floor)`],
-    ['floor', `${title} + ${floor}`],
-    ['ours', `${title} + @uptimekit/metrics`],
-    ['peer', `${title} + ${peer}`],
-  ],
-}))
 
 async function load(autocannon, port, amount) {
   const result = await autocannon({

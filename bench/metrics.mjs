@@ -16,6 +16,7 @@ import { Socket } from 'node:net'
 import { createRequire } from 'node:module'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { FRAMEWORKS } from './metrics-variants.mjs'
 
 const require = createRequire(import.meta.url)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30)
@@ -26,29 +27,6 @@ const ROUTE = '/users/:id'
 const FILE = fileURLToPath(import.meta.url)
 const PINNED_ENV = 'UPTIMEKIT_BENCH_PINNED'
 const INSTRUCTIONS_BENCH = fileURLToPath(new URL('metrics-instructions.mjs', import.meta.url))
-
-const FRAMEWORKS = [
-  {
-    name: 'fastify',
-    variants: [
-      ['bare', 'Fastify bare'],
-      ['control', 'Fastify bare, a second process (noise floor)'],
-      ['floor', 'Fastify + an empty onRequest hook'],
-      ['ours', 'Fastify + @uptimekit/metrics'],
-      ['peer', 'Fastify + fastify-metrics'],
-    ],
-  },
-  {
-    name: 'express',
-    variants: [
-      ['bare', 'Express bare'],
-      ['control', 'Express bare, a second process (noise floor)'],
-      ['floor', 'Express + an empty middleware'],
-      ['ours', 'Express + @uptimekit/metrics'],
-      ['peer', 'Express + express-prom-bundle'],
-    ],
-  },
-]
 
 async function fastifyServer(kind) {
   const { default: Fastify } = await import('fastify')
@@ -296,6 +274,7 @@ async function main() {
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     console.log(`\n${counted.stdout.trim()}`)
+    if (counted.status !== 0) throw new Error(`metrics-instructions.mjs failed (${counted.status})`)
   }
 }
 
