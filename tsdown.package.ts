@@ -12,4 +12,7 @@ export const packageBuild: UserConfig = {
   // The Fastify entry exports its plugin both named and as default; say so, so
   // the CommonJS build exports exactly those names and no bundler helper.
   outputOptions: { exports: 'named' },
+  // The shared internals are private: each package carries its own copy, so once installed no
+  // package depends on another.
+  deps: { alwaysBundle: [/^@uptimekit\/internal/] },
 }
