@@ -8,6 +8,18 @@ interface Binary {
 
 export const BINARIES = {
   nginx: { label: 'nginx', howToInstall: 'apt-get install -y nginx (.ci/run does this)' },
+  haproxy: { label: 'HAProxy', howToInstall: 'apt-get install -y haproxy (.ci/run does this)' },
+  promtool: {
+    label: 'promtool',
+    howToInstall: 'apt-get install -y prometheus, which brings promtool (.ci/run does this)',
+  },
+  'redis-server': { label: 'redis-server', howToInstall: 'apt-get install -y redis-server' },
+  'redis-cli': { label: 'redis-cli', howToInstall: 'apt-get install -y redis-tools' },
+  mariadbd: { label: 'mariadbd', howToInstall: 'apt-get install -y mariadb-server' },
+  '/usr/lib/postgresql/15/bin/initdb': {
+    label: 'PostgreSQL 15 server binaries',
+    howToInstall: 'apt-get install -y postgresql-15',
+  },
 } as const satisfies Record<string, Binary>
 
 export type BinaryName = keyof typeof BINARIES
