@@ -24,6 +24,7 @@ export {
   withMethods,
 } from './option-checks.js'
 export type { NumberBounds } from './option-checks.js'
+export { heapLimitBytes, heapUsedBytes } from './heap-limit.js'
 export { errorText, isSecretKey, redact, safeDetails } from './redact.js'
 export { requestPath } from './request-path.js'
 export { shown } from './shown.js'
