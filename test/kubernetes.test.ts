@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { loadConfig } from '@uptimekit/example-service'
 import { DEFAULTS as SHUTDOWN_DEFAULTS } from '@uptimekit/shutdown'
 import { parse } from 'yaml'
 
@@ -59,20 +60,6 @@ interface ServiceMonitor {
     endpoints: { port: string; path: string; interval: string; scrapeTimeout: string }[]
   }
 }
-interface ExampleConfig {
-  port: number
-  production: boolean
-  drainDelayMs: number
-  shutdownTimeoutMs: number
-  healthTimeoutMs: number
-  paymentsUrl: string | undefined
-  databaseUrl: string | undefined
-  paths: Record<'live' | 'ready' | 'startup' | 'metrics', string>
-}
-interface ConfigModule {
-  loadConfig: (env: Record<string, string>) => ExampleConfig
-}
-
 const dir = new URL('../examples/kubernetes/', import.meta.url)
 const read = <T>(file: string): T => parse(readFileSync(new URL(file, dir), 'utf8')) as T
 
@@ -104,8 +91,6 @@ function containerEnv(): Record<string, string> {
   return env
 }
 
-const configModule = new URL('../examples/express/src/service/config.mjs', import.meta.url).href
-const { loadConfig } = (await import(configModule)) as ConfigModule
 const config = loadConfig(containerEnv())
 
 const containerPort = (port: string | number): number =>
@@ -122,7 +107,7 @@ describe('the Kubernetes manifests agree with the example configuration', () => 
   })
 
   it('start the service in production mode with an env the config module accepts', () => {
-    expect(container.command).toEqual(['node', 'examples/express/src/main.mjs'])
+    expect(container.command).toEqual(['node', '--import', 'tsx', 'examples/express/src/main.ts'])
     expect(config.production).toBe(true)
     expect(config.paymentsUrl).toBe('http://payments.payments.svc.cluster.local:8080')
   })
@@ -163,7 +148,7 @@ describe('the Kubernetes manifests agree with the example configuration', () => 
     const preStopSeconds = Number(seconds)
     expect(preStopSeconds).toBeGreaterThan(0)
     expect(config.shutdownTimeoutMs).toBeGreaterThan(config.drainDelayMs)
-    // The hooks examples/express/src/service/service.mjs registers for this
+    // The hooks examples/service/src/service.ts registers for this
     // config; past the shutdown timeout each may still run for hookTimeoutMs.
     const hooks = [
       'redis',

@@ -2,16 +2,17 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { TSX_LOADER } from './support/example-process.js'
 
 // `pnpm demo:tour` runs to the end: the breakers open and close, and the
 // SIGTERM under load loses no request (the tour exits 1 if one is lost).
 // The Fastify service's SIGTERM is covered by examples.test.ts and nginx.test.ts.
 
-const tour = fileURLToPath(new URL('../examples/express/src/tour.mjs', import.meta.url))
+const tour = fileURLToPath(new URL('../examples/express/src/tour.ts', import.meta.url))
 
 describe('the guided tour', () => {
   it('runs every step and loses no request', async () => {
-    const child = spawn(process.execPath, [tour], {
+    const child = spawn(process.execPath, ['--import', TSX_LOADER, tour], {
       env: { PATH: process.env.PATH },
       stdio: ['ignore', 'pipe', 'pipe'],
     })

@@ -20,7 +20,10 @@ export interface ExampleProcess {
 }
 
 const entry = (framework: Framework): string =>
-  fileURLToPath(new URL(`../../examples/${framework}/src/main.mjs`, import.meta.url))
+  fileURLToPath(new URL(`../../examples/${framework}/src/main.ts`, import.meta.url))
+
+/** The examples are TypeScript, run by tsx's loader as `pnpm demo` runs them. */
+export const TSX_LOADER: string = import.meta.resolve('tsx')
 
 /** How `startExample` decides the service is up. */
 export interface StartOptions {
@@ -35,7 +38,7 @@ export interface StartOptions {
 }
 
 const spawnExample = (framework: Framework, env: Record<string, string>): ChildProcess =>
-  spawn(process.execPath, [entry(framework)], {
+  spawn(process.execPath, ['--import', TSX_LOADER, entry(framework)], {
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -59,7 +62,7 @@ export async function runExample(
 }
 
 /**
- * Starts `examples/<framework>/src/main.mjs` with `env` on 127.0.0.1:`port`
+ * Starts `examples/<framework>/src/main.ts` with `env` on 127.0.0.1:`port`
  * and resolves once `upPath` answers 200 (rejects with its output if it exits
  * first or is not up within `withinMs`). The caller stops it.
  */

@@ -1,22 +1,42 @@
 // The API's behaviour, framework-free: each function takes plain input and
 // returns { statusCode, body } (and, for login, the session data to store).
-// app.mjs in each example only moves requests in and answers out, so Express
+// app.ts in each example only moves requests in and answers out, so Express
 // and Fastify answer exactly the same.
 import { STATUS_CODES } from 'node:http'
 import { isSessionUnavailableError } from '@uptimekit/session'
-import { PaymentsError } from './payments-client.mjs'
+import { PaymentsError, type Charge } from './payments-client.js'
+import type { PublicUser, Users } from './users.js'
 
 const ID = /^[1-9]\d{0,8}$/
 const CURRENCY = /^[A-Z]{3}$/
 const MAX_AMOUNT = 100_000_000
 
-const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value)
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
 
-/**
- * @param {{ users: { findById(id: number): Promise<object | undefined>, verifyLogin(u: string, p: string): Promise<object | undefined> },
- *           charge: (payment: { amount: number, currency: string }) => Promise<object> }} deps
- */
-export function createApi({ users, charge }) {
+/** What a route answers; the examples' app.ts writes it out unchanged. */
+export interface ApiAnswer {
+  statusCode: number
+  headers?: Record<string, string>
+  body: unknown
+}
+
+/** What a login stores in a fresh session. */
+export interface LoginSession {
+  user: PublicUser
+  loginAt: string
+}
+
+/** The API's behaviour, route by route. */
+export interface Api {
+  getUser(rawId: string): Promise<ApiAnswer>
+  login(body: unknown): Promise<ApiAnswer & { session?: LoginSession }>
+  profile(user: PublicUser | undefined, loginAt: string | undefined): ApiAnswer
+  pay(body: unknown): Promise<ApiAnswer>
+}
+
+/** Builds the API over the users and the payment client. */
+export function createApi({ users, charge }: { users: Users; charge: Charge }): Api {
   return {
     /** GET /api/users/:id */
     async getUser(rawId) {
@@ -47,7 +67,7 @@ export function createApi({ users, charge }) {
       const user = await users.verifyLogin(body.username, body.password)
       if (user === undefined)
         return { statusCode: 401, body: { error: 'wrong username or password' } }
-      const session = { user, loginAt: new Date().toISOString() }
+      const session: LoginSession = { user, loginAt: new Date().toISOString() }
       return { statusCode: 200, body: session, session }
     },
 
@@ -62,6 +82,7 @@ export function createApi({ users, charge }) {
     async pay(body) {
       if (
         !isObject(body) ||
+        typeof body.amount !== 'number' ||
         !Number.isInteger(body.amount) ||
         body.amount < 1 ||
         body.amount > MAX_AMOUNT ||
@@ -93,10 +114,10 @@ export function createApi({ users, charge }) {
  * that is not JSON or too large, the session store down, a bug), the same
  * from both frameworks.
  *
- * @param {unknown} error what the framework caught
- * @param {number | undefined} statusCode the status the framework chose for it, if any
+ * @param error - what the framework caught
+ * @param statusCode - the status the framework chose for it, if any
  */
-export function errorAnswer(error, statusCode) {
+export function errorAnswer(error: unknown, statusCode: number | undefined): ApiAnswer {
   if (isSessionUnavailableError(error)) {
     // The body @uptimekit/session answers with when it meets the outage
     // itself, so clients see one shape whichever step found Redis down.
@@ -115,7 +136,7 @@ export function errorAnswer(error, statusCode) {
   if (statusCode === 413) return { statusCode, body: { error: 'the body is larger than 16 KB' } }
   if (statusCode === 415)
     return { statusCode, body: { error: 'send the body as application/json' } }
-  if (statusCode >= 400 && statusCode < 500) {
+  if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) {
     return { statusCode, body: { error: STATUS_CODES[statusCode] ?? 'bad request' } }
   }
   return { statusCode: 500, body: { error: 'internal error' } }

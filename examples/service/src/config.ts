@@ -39,20 +39,62 @@ export const DEFAULTS = Object.freeze({
   logFormat: 'text',
 })
 
-const LOG_FORMATS = ['text', 'json']
+const LOG_FORMATS = ['text', 'json'] as const
 
-const SESSION_STORES = ['auto', 'redis', 'memory']
+const SESSION_STORES = ['auto', 'redis', 'memory'] as const
+
+/** A Sentinel's address. */
+export interface SentinelAddress {
+  host: string
+  port: number
+}
+
+/** The example's validated configuration. */
+export interface Config {
+  readonly production: boolean
+  readonly port: number
+  readonly host: string
+  readonly instanceId: string | undefined
+  readonly version: string
+  readonly redisUrl: string
+  readonly redisSentinels: SentinelAddress[] | undefined
+  readonly redisMasterName: string
+  readonly redisPassword: string | undefined
+  readonly sessionStore: (typeof SESSION_STORES)[number]
+  readonly sessionSecret: string
+  readonly sessionSecretIsDemo: boolean
+  readonly sessionTtlSeconds: number
+  readonly sessionPrefix: string
+  readonly databaseUrl: string | undefined
+  readonly paymentsUrl: string | undefined
+  readonly paymentsTimeoutMs: number
+  readonly breakerFailureThreshold: number
+  readonly breakerResetTimeoutMs: number
+  readonly healthTimeoutMs: number
+  readonly healthCacheMs: number
+  readonly healthToken: string | undefined
+  readonly metricsToken: string | undefined
+  readonly drainDelayMs: number
+  readonly shutdownTimeoutMs: number
+  readonly keepAliveTimeoutMs: number
+  readonly trustProxy: string
+  readonly logFormat: (typeof LOG_FORMATS)[number]
+  readonly paths: typeof PATHS
+}
+
+const isOneOf = <T extends string>(choices: readonly T[], value: string): value is T =>
+  (choices as readonly string[]).includes(value)
 
 /** Thrown by `loadConfig` with every problem found, one per line. */
 export class ConfigError extends Error {
-  /** @param {string[]} problems */
-  constructor(problems) {
+  readonly code = 'UPTIMEKIT_EXAMPLE_CONFIG'
+  readonly problems: readonly string[]
+  constructor(problems: string[]) {
     const noun = problems.length === 1 ? 'problem' : 'problems'
     super(
       `invalid configuration (${problems.length} ${noun}):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
     )
     this.name = 'ConfigError'
-    this.code = 'UPTIMEKIT_EXAMPLE_CONFIG'
     this.problems = problems
   }
 }
@@ -60,30 +102,32 @@ export class ConfigError extends Error {
 /**
  * Reads and validates the configuration from `env` (a plain object, usually
  * `process.env`). Throws one ConfigError listing every bad variable.
- *
- * @param {Record<string, string | undefined>} env
  */
-export function loadConfig(env) {
-  const problems = []
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const problems: string[] = []
   const production = env.NODE_ENV === 'production'
-  const given = (name) => env[name] !== undefined && env[name] !== ''
-
-  const integer = (name, fallback, min, max) => {
-    if (!given(name)) return fallback
+  const value = (name: string): string | undefined => {
     const raw = env[name]
-    const value = Number(raw)
-    if (!/^-?\d+$/.test(raw.trim()) || value < min || value > max) {
+    return raw === undefined || raw === '' ? undefined : raw
+  }
+  const given = (name: string): boolean => value(name) !== undefined
+
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = value(name)
+    if (raw === undefined) return fallback
+    const parsed = Number(raw)
+    if (!/^-?\d+$/.test(raw.trim()) || parsed < min || parsed > max) {
       const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`
       problems.push(`${name} must be an integer ${range} (got ${JSON.stringify(raw)})`)
       return fallback
     }
-    return value
+    return parsed
   }
 
-  const url = (name, protocols) => {
-    if (!given(name)) return undefined
-    const raw = env[name]
-    let parsed
+  const url = (name: string, protocols: string[]): string | undefined => {
+    const raw = value(name)
+    if (raw === undefined) return undefined
+    let parsed: URL
     try {
       parsed = new URL(raw)
     } catch {
@@ -100,21 +144,25 @@ export function loadConfig(env) {
   }
 
   const port = integer('PORT', DEFAULTS.port, 0, 65_535)
-  const host = given('HOST') ? env.HOST : DEFAULTS.host
+  const host = value('HOST') ?? DEFAULTS.host
 
-  const sessionStore = given('SESSION_STORE') ? env.SESSION_STORE : DEFAULTS.sessionStore
-  if (!SESSION_STORES.includes(sessionStore)) {
+  const rawSessionStore = value('SESSION_STORE') ?? DEFAULTS.sessionStore
+  let sessionStore: Config['sessionStore'] = DEFAULTS.sessionStore
+  if (!isOneOf(SESSION_STORES, rawSessionStore)) {
     problems.push(
-      `SESSION_STORE must be one of ${SESSION_STORES.join(', ')} (got ${JSON.stringify(sessionStore)})`,
+      `SESSION_STORE must be one of ${SESSION_STORES.join(', ')} (got ${JSON.stringify(rawSessionStore)})`,
     )
-  } else if (production && sessionStore === 'memory') {
+  } else if (production && rawSessionStore === 'memory') {
     problems.push(
-      `SESSION_STORE must be redis when NODE_ENV=production: an in-memory store loses every session on restart and is not shared between instances (got ${JSON.stringify(sessionStore)})`,
+      `SESSION_STORE must be redis when NODE_ENV=production: an in-memory store loses every session on restart and is not shared between instances (got ${JSON.stringify(rawSessionStore)})`,
     )
+  } else {
+    sessionStore = rawSessionStore
   }
 
   const redisUrl = url('REDIS_URL', ['redis:', 'rediss:']) ?? DEFAULTS.redisUrl
-  const redisSentinels = given('REDIS_SENTINELS') ? sentinels(env.REDIS_SENTINELS) : undefined
+  const rawSentinels = value('REDIS_SENTINELS')
+  const redisSentinels = rawSentinels === undefined ? undefined : sentinels(rawSentinels)
   if (given('REDIS_SENTINELS') && given('REDIS_URL')) {
     problems.push('REDIS_URL and REDIS_SENTINELS must not both be set: pick one (got both)')
   }
@@ -123,8 +171,9 @@ export function loadConfig(env) {
   }
 
   let sessionSecret = DEMO_SESSION_SECRET
-  if (given('SESSION_SECRET')) {
-    sessionSecret = env.SESSION_SECRET
+  const givenSecret = value('SESSION_SECRET')
+  if (givenSecret !== undefined) {
+    sessionSecret = givenSecret
     if (sessionSecret.length < 32) {
       problems.push(
         `SESSION_SECRET must be at least 32 characters (got ${sessionSecret.length} characters)`,
@@ -134,16 +183,18 @@ export function loadConfig(env) {
     problems.push('SESSION_SECRET is required when NODE_ENV=production (got nothing)')
   }
 
-  function sentinels(raw) {
+  function sentinels(raw: string): SentinelAddress[] | undefined {
     const list = raw.split(',').map((entry) => entry.trim())
     const parsed = list.map((entry) => /^([^:\s]+):(\d{1,5})$/.exec(entry))
-    if (parsed.some((match) => match === null || Number(match[2]) > 65_535)) {
+    const valid = (match: RegExpExecArray | null): match is RegExpExecArray =>
+      match !== null && Number(match[2]) <= 65_535
+    if (!parsed.every(valid)) {
       problems.push(
         `REDIS_SENTINELS must be a comma-separated list of host:port (got ${JSON.stringify(raw)})`,
       )
       return undefined
     }
-    return parsed.map((match) => ({ host: match[1], port: Number(match[2]) }))
+    return parsed.filter(valid).map((match) => ({ host: match[1]!, port: Number(match[2]) }))
   }
 
   const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:'])
@@ -161,28 +212,33 @@ export function loadConfig(env) {
   }
 
   for (const name of ['HEALTH_TOKEN', 'METRICS_TOKEN']) {
-    if (given(name) && env[name].length < 16) {
-      problems.push(`${name} must be at least 16 characters (got ${env[name].length} characters)`)
+    const token = value(name)
+    if (token !== undefined && (token.length < 16 || /\s/.test(token))) {
+      problems.push(
+        `${name} must be at least 16 characters without whitespace (got ${token.length} characters)`,
+      )
     }
   }
 
-  const logFormat = given('LOG_FORMAT') ? env.LOG_FORMAT : DEFAULTS.logFormat
-  if (!LOG_FORMATS.includes(logFormat)) {
+  const rawLogFormat = value('LOG_FORMAT') ?? DEFAULTS.logFormat
+  let logFormat: Config['logFormat'] = DEFAULTS.logFormat
+  if (isOneOf(LOG_FORMATS, rawLogFormat)) logFormat = rawLogFormat
+  else {
     problems.push(
-      `LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')} (got ${JSON.stringify(logFormat)})`,
+      `LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')} (got ${JSON.stringify(rawLogFormat)})`,
     )
   }
 
-  const config = {
+  const config: Config = {
     production,
     port,
     host,
-    instanceId: given('INSTANCE_ID') ? env.INSTANCE_ID : undefined,
-    version: given('APP_VERSION') ? env.APP_VERSION : '0.0.0-dev',
+    instanceId: value('INSTANCE_ID'),
+    version: value('APP_VERSION') ?? '0.0.0-dev',
     redisUrl,
     redisSentinels,
-    redisMasterName: given('REDIS_MASTER_NAME') ? env.REDIS_MASTER_NAME : DEFAULTS.redisMasterName,
-    redisPassword: given('REDIS_PASSWORD') ? env.REDIS_PASSWORD : undefined,
+    redisMasterName: value('REDIS_MASTER_NAME') ?? DEFAULTS.redisMasterName,
+    redisPassword: value('REDIS_PASSWORD'),
     sessionStore,
     sessionSecret,
     sessionSecretIsDemo: sessionSecret === DEMO_SESSION_SECRET,
@@ -192,7 +248,7 @@ export function loadConfig(env) {
       1,
       Number.MAX_SAFE_INTEGER,
     ),
-    sessionPrefix: given('SESSION_PREFIX') ? env.SESSION_PREFIX : DEFAULTS.sessionPrefix,
+    sessionPrefix: value('SESSION_PREFIX') ?? DEFAULTS.sessionPrefix,
     databaseUrl,
     paymentsUrl,
     paymentsTimeoutMs: integer('PAYMENTS_TIMEOUT_MS', DEFAULTS.paymentsTimeoutMs, 1, 600_000),
@@ -210,12 +266,12 @@ export function loadConfig(env) {
     ),
     healthTimeoutMs: integer('HEALTH_TIMEOUT_MS', DEFAULTS.healthTimeoutMs, 1, 600_000),
     healthCacheMs: integer('HEALTH_CACHE_MS', DEFAULTS.healthCacheMs, 0, 600_000),
-    healthToken: given('HEALTH_TOKEN') ? env.HEALTH_TOKEN : undefined,
-    metricsToken: given('METRICS_TOKEN') ? env.METRICS_TOKEN : undefined,
+    healthToken: value('HEALTH_TOKEN'),
+    metricsToken: value('METRICS_TOKEN'),
     drainDelayMs,
     shutdownTimeoutMs,
     keepAliveTimeoutMs: integer('KEEP_ALIVE_TIMEOUT_MS', DEFAULTS.keepAliveTimeoutMs, 1, 3_600_000),
-    trustProxy: given('TRUST_PROXY') ? env.TRUST_PROXY : DEFAULTS.trustProxy,
+    trustProxy: value('TRUST_PROXY') ?? DEFAULTS.trustProxy,
     logFormat,
     paths: PATHS,
   }
@@ -224,7 +280,7 @@ export function loadConfig(env) {
 }
 
 /** A URL as it may appear in a log line: the password replaced by `***`. */
-export function redact(raw) {
+export function redact(raw: string): string {
   try {
     const parsed = new URL(raw)
     if (parsed.password === '') return raw

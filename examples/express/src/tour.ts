@@ -4,45 +4,56 @@
 // shows, step by step: steady load, the upstream failing, the breaker
 // opening and recovering, and a SIGTERM under load losing no request.
 //
-//   node examples/express/src/tour.mjs [--framework fastify]
-import { spawn } from 'node:child_process'
+//   npx tsx examples/express/src/tour.ts [--framework fastify]
+import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
+import { type AddressInfo, createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { startLoad } from './load.mjs'
-import { createPaymentsUpstream } from './service/payments-upstream.mjs'
+import {
+  createPaymentsUpstream,
+  type Faults,
+  type PhaseStats,
+  startLoad,
+} from '@uptimekit/example-service'
 
 const { values: args } = parseArgs({
   options: { framework: { type: 'string', default: 'express' } },
 })
-if (!['express', 'fastify'].includes(args.framework)) {
-  console.error(`--framework must be express or fastify (got ${JSON.stringify(args.framework)})`)
+const framework = args.framework ?? 'express'
+if (framework !== 'express' && framework !== 'fastify') {
+  console.error(`--framework must be express or fastify (got ${JSON.stringify(framework)})`)
   process.exit(2)
 }
-const main = fileURLToPath(new URL(`../../${args.framework}/src/main.mjs`, import.meta.url))
+const main = fileURLToPath(new URL(`../../${framework}/src/main.ts`, import.meta.url))
+// The instances run under the same TypeScript loader as this script.
+const loader = import.meta.resolve('tsx')
 
 const TIMINGS = { drainDelayMs: 2000, shutdownTimeoutMs: 10_000, breakerResetMs: 3000 }
 const READY_POLL_MS = 250
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 const color = process.stdout.isTTY && process.env.NO_COLOR === undefined
-const paint = (code, text) => (color ? `\x1b[${code}m${text}\x1b[0m` : text)
-const say = (text) => console.log(text)
-const step = (n, title) => say(`\n${paint(1, `▶ ${n}/5  ${title}`)}`)
-const note = (text) => say(`   ${text}`)
+const paint = (code: number, text: string): string => (color ? `\x1b[${code}m${text}\x1b[0m` : text)
+const say = (text: string): void => console.log(text)
+const step = (n: number, title: string): void => say(`\n${paint(1, `▶ ${n}/5  ${title}`)}`)
+const note = (text: string): void => say(`   ${text}`)
 
-function freePort() {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
+      const { port } = server.address() as AddressInfo
       server.close(() => resolve(port))
     })
     server.once('error', reject)
   })
 }
 
-async function waitFor(what, withinMs, test) {
+async function waitFor(
+  what: string,
+  withinMs: number,
+  test: () => boolean | Promise<boolean>,
+): Promise<void> {
   const deadline = Date.now() + withinMs
   while (!(await test())) {
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${withinMs} ms`)
@@ -50,7 +61,7 @@ async function waitFor(what, withinMs, test) {
   }
 }
 
-const statusOf = (url) =>
+const statusOf = (url: string): Promise<number> =>
   fetch(url).then(
     (res) => res.status,
     () => 0,
@@ -63,9 +74,17 @@ const SHOWN =
 let showLogs = true
 
 /** One instance of the example, as a child process. */
-async function startInstance(name, paymentsUrl) {
+interface Instance {
+  readonly name: string
+  readonly url: string
+  readonly child: ChildProcess
+  ready: boolean
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+async function startInstance(name: string, paymentsUrl: string): Promise<Instance> {
   const port = await freePort()
-  const child = spawn(process.execPath, [main], {
+  const child = spawn(process.execPath, ['--import', loader, main], {
     env: {
       ...process.env,
       HOST: '127.0.0.1',
@@ -81,20 +100,23 @@ async function startInstance(name, paymentsUrl) {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let pending = ''
-  const show = (chunk) => {
+  const show = (chunk: string): void => {
     pending += chunk
     const lines = pending.split('\n')
-    pending = lines.pop()
+    pending = lines.pop() ?? ''
     for (const line of lines) if (showLogs && SHOWN.test(line)) say(`      ${paint(2, line)}`)
   }
   child.stdout.setEncoding('utf8').on('data', show)
   child.stderr.setEncoding('utf8').on('data', show)
-  const instance = {
+  const instance: Instance = {
     name,
     url: `http://127.0.0.1:${port}`,
     child,
     ready: false,
-    exited: once(child, 'exit').then(([code, signal]) => ({ code, signal })),
+    exited: once(child, 'exit').then(([code, signal]) => ({
+      code: code as number | null,
+      signal: signal as NodeJS.Signals | null,
+    })),
   }
   await waitFor(`${name} to be ready`, 20_000, async () => {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`)
@@ -105,7 +127,7 @@ async function startInstance(name, paymentsUrl) {
 }
 
 /** The breaker state an instance exports on /metrics. */
-async function breakerState(instance) {
+async function breakerState(instance: Instance): Promise<string> {
   const text = await fetch(`${instance.url}/metrics`).then((res) => res.text())
   const line = text
     .split('\n')
@@ -115,13 +137,18 @@ async function breakerState(instance) {
         l.includes('breaker="payments"') &&
         l.endsWith(' 1'),
     )
-  return line === undefined ? 'unknown' : /state="(\w+)"/.exec(line)[1]
+  return (line === undefined ? undefined : /state="(\w+)"/.exec(line)?.[1]) ?? 'unknown'
 }
 
 /** The checks an instance's /health reports failing, or what else keeps it from answering. */
-async function failingChecks(instance) {
+interface HealthReport {
+  status: string
+  checks: Record<string, { status: string; critical: boolean }>
+}
+
+async function failingChecks(instance: Instance): Promise<string> {
   try {
-    const report = await fetch(`${instance.url}/health`).then((res) => res.json())
+    const report = (await fetch(`${instance.url}/health`).then((res) => res.json())) as HealthReport
     const failing = Object.entries(report.checks)
       .filter(([, check]) => check.status === 'fail')
       .map(([name, check]) => `${name}${check.critical ? '' : ' (non-critical)'}`)
@@ -131,26 +158,28 @@ async function failingChecks(instance) {
   }
 }
 
-function describe(stats) {
+/** A phase's line: only answered requests, so it adds up and matches the summary's row. */
+function describe(stats: PhaseStats): string {
+  const answered = Object.values(stats.statuses).reduce((sum, n) => sum + n, 0)
   const statuses = Object.entries(stats.statuses)
     .map(([status, n]) => `${status}×${n}`)
     .join(' ')
   const servedBy = Object.entries(stats.servedBy)
     .map(([name, n]) => `${name}: ${n}`)
     .join(', ')
-  return `${stats.sent} requests, ${stats.failed} lost or unexpected (${statuses}); served by ${servedBy}`
+  return `${answered} requests, ${stats.failed} lost or unexpected (${statuses}); served by ${servedBy}`
 }
 
 const upstream = createPaymentsUpstream()
 const paymentsUrl = await upstream.listen(0, '127.0.0.1')
-const setFaults = (faults) =>
+const setFaults = (faults: Partial<Faults>): Promise<unknown> =>
   fetch(`${paymentsUrl}/faults`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(faults),
   }).then((res) => res.json())
 
-say(`uptimekit tour: two ${args.framework} instances, a payment upstream at ${paymentsUrl}`)
+say(`uptimekit tour: two ${framework} instances, a payment upstream at ${paymentsUrl}`)
 const instances = await Promise.all([
   startInstance('instance-a', paymentsUrl),
   startInstance('instance-b', paymentsUrl),
@@ -174,10 +203,10 @@ const poller = setInterval(() => {
     })
   }
 }, READY_POLL_MS)
-const pick = () => {
+const pick = (): string => {
   const ready = instances.filter((instance) => instance.ready)
   const pool = ready.length > 0 ? ready : instances
-  return pool[turn++ % pool.length].url
+  return pool[turn++ % pool.length]!.url
 }
 
 const load = startLoad({
@@ -196,34 +225,40 @@ const load = startLoad({
         }
       : { method: 'GET', path: `/api/users/${1 + (n % 3)}`, expect: [200] },
 })
-const phase = (name) => load.stats().find((s) => s.phase === name)
+// A step's numbers are read once the next phase has begun and the step's last requests have
+// their answers, so the line printed live is the row the summary shows.
+const IN_FLIGHT_SETTLE_MS = 300
+const ended = async (name: string, next: string): Promise<PhaseStats> => {
+  load.phase(next)
+  await sleep(IN_FLIGHT_SETTLE_MS)
+  return load.stats().find((s) => s.phase === name)!
+}
 
 let exitCode = 0
 try {
   step(1, 'Steady load: 4 workers, 4 GET /api/users/:id to 1 POST /api/payments')
   await sleep(3000)
-  note(describe(phase('steady')))
+  note(describe(await ended('steady', 'upstream failing')))
 
   step(2, 'The payment upstream starts failing every charge')
-  load.phase('upstream failing')
   note(`PUT ${paymentsUrl}/faults ${JSON.stringify(await setFaults({ failureRate: 1 }))}`)
   await waitFor('both breakers to open', 15_000, async () =>
     (await Promise.all(instances.map(breakerState))).every((state) => state === 'open'),
   )
   await sleep(500)
-  note(describe(phase('upstream failing')))
+  note(describe(await ended('upstream failing', 'recovering')))
   note(
     '502: the upstream failed and the breaker counted it; 503 + Retry-After: the breaker is open',
   )
   note('and answers at once, without calling the upstream')
-  const health = await fetch(`${instances[0].url}/health`).then((res) => res.json())
-  note(`GET /health: ${health.status}, ${await failingChecks(instances[0])}`)
+  const first = instances[0]
+  const health = (await fetch(`${first.url}/health`).then((res) => res.json())) as HealthReport
+  note(`GET /health: ${health.status}, ${await failingChecks(first)}`)
   note(
-    `GET /ready: ${await statusOf(`${instances[0].url}/ready`)} (a payments outage does not take instances out of rotation)`,
+    `GET /ready: ${await statusOf(`${first.url}/ready`)} (a payments outage does not take instances out of rotation)`,
   )
 
   step(3, 'The upstream recovers; the breakers half-open, try one call, and close')
-  load.phase('recovering')
   note(`PUT ${paymentsUrl}/faults ${JSON.stringify(await setFaults({ failureRate: 0 }))}`)
   const recoveringSince = Date.now()
   await waitFor('both breakers to close', 30_000, async () =>
@@ -232,13 +267,12 @@ try {
   note(
     `both breakers closed ${((Date.now() - recoveringSince) / 1000).toFixed(1)} s later (resetTimeoutMs ${TIMINGS.breakerResetMs})`,
   )
-  load.phase('recovered')
+  note(describe(await ended('recovering', 'recovered')))
   await sleep(1500)
-  note(describe(phase('recovered')))
+  note(describe(await ended('recovered', 'SIGTERM')))
 
   step(4, `SIGTERM to instance-a under load (drain ${TIMINGS.drainDelayMs} ms), then a replacement`)
-  load.phase('SIGTERM')
-  const [a] = instances
+  const a = instances[0]
   a.child.kill('SIGTERM')
   const { code } = await a.exited
   note(`instance-a exited with code ${code}`)
@@ -246,7 +280,7 @@ try {
   instances[0] = replacement
   note(`instance-a2 ready at ${replacement.url}`)
   await sleep(1500)
-  const sigterm = phase('SIGTERM')
+  const sigterm = await ended('SIGTERM', 'after the replacement')
   note(describe(sigterm))
   if (sigterm.failed > 0 || code !== 0) {
     exitCode = 1
@@ -262,11 +296,12 @@ try {
     const statuses = Object.entries(s.statuses)
       .map(([status, n]) => `${status}×${n}`)
       .join(' ')
-    say(`   | ${s.phase} | ${s.sent} | ${s.failed} | ${statuses} |`)
+    const answered = Object.values(s.statuses).reduce((sum, n) => sum + n, 0)
+    say(`   | ${s.phase} | ${answered} | ${s.failed} | ${statuses} |`)
   }
   if (stats.some((s) => s.failed > 0)) exitCode = 1
 } catch (error) {
-  note(paint(31, `the tour stopped: ${error.message}`))
+  note(paint(31, `the tour stopped: ${(error as Error).message}`))
   exitCode = 1
 } finally {
   showLogs = false

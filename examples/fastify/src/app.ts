@@ -1,22 +1,38 @@
-// The Fastify app: the same routes and answers as the Express example, whose
-// framework-free half (examples/express/src/service/) it imports.
+// The Fastify app: the same routes and answers as the Express example; the
+// framework-free half lives in @uptimekit/example-service.
 import fastifyCookie from '@fastify/cookie'
 import fastifySession from '@fastify/session'
 import { breakerPlugin } from '@uptimekit/breaker/fastify'
+import {
+  answerClientError,
+  type ApiAnswer,
+  errorAnswer,
+  type LoginSession,
+  redisSessionOptions,
+  type Service,
+} from '@uptimekit/example-service'
 import { healthPlugin } from '@uptimekit/health/fastify'
 import { createMetrics } from '@uptimekit/metrics'
 import { metricsPlugin } from '@uptimekit/metrics/fastify'
 import { redisSessionPlugin } from '@uptimekit/session/fastify'
 import { shutdownPlugin } from '@uptimekit/shutdown/fastify'
-import Fastify from 'fastify'
-import { errorAnswer } from '../../express/src/service/api.mjs'
-import { redisSessionOptions } from '../../express/src/service/sessions.mjs'
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
+
+declare module 'fastify' {
+  interface Session {
+    user?: LoginSession['user']
+    loginAt?: LoginSession['loginAt']
+  }
+}
 
 /** Registers sessions on `scope`: Redis through @uptimekit/session, or @fastify/session in memory. */
-async function registerSessions(scope, service) {
-  const { config, sessions } = service
+async function registerSessions(scope: FastifyInstance, service: Service): Promise<void> {
+  const { config, sessions, logger } = service
   if (sessions.kind === 'redis') {
-    await scope.register(redisSessionPlugin, redisSessionOptions(service))
+    await scope.register(
+      redisSessionPlugin,
+      redisSessionOptions({ config, redis: sessions.redis, logger }),
+    )
     return
   }
   await scope.register(fastifyCookie)
@@ -33,12 +49,13 @@ async function registerSessions(scope, service) {
   })
 }
 
-/** Builds the Fastify app for `service` (from examples/express/src/service/service.mjs). */
-export async function createApp(service) {
+const reply = (res: FastifyReply, { statusCode, headers = {}, body }: ApiAnswer): FastifyReply =>
+  res.code(statusCode).headers(headers).send(body)
+
+/** Builds the Fastify app for `service`. */
+export async function createApp(service: Service): Promise<FastifyInstance> {
   const { api, config, health, breaker, registry, logger } = service
   const servedBy = config.instanceId ?? `fastify-${process.pid}`
-  const reply = (res, { statusCode, headers = {}, body }) =>
-    res.code(statusCode).headers(headers).send(body)
 
   const app = Fastify({
     trustProxy: config.trustProxy,
@@ -46,12 +63,19 @@ export async function createApp(service) {
     // connection is always closed by the proxy, never under it.
     keepAliveTimeout: config.keepAliveTimeoutMs,
     bodyLimit: 16_384,
+    // Node-level client errors (400, 408, 431) answered as the Express example answers them.
+    clientErrorHandler: answerClientError,
   })
+  // Bodies are JSON only, as on the Express example: a text/plain body is a 415, not a string.
+  app.removeContentTypeParser('text/plain')
   app.setNotFoundHandler((request, res) =>
-    res.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` }),
+    reply(res, {
+      statusCode: 404,
+      body: { error: `no route ${request.method} ${request.url.split('?')[0]}` },
+    }),
   )
   // Before the routes: a route keeps the error handler in force when it is added.
-  app.setErrorHandler((error, _request, res) => {
+  app.setErrorHandler((error: Error & { statusCode?: number }, _request, res) => {
     const out = errorAnswer(error, error.statusCode)
     if (out.statusCode === 500) logger.error({ error }, 'request failed')
     return reply(res, out)
@@ -72,7 +96,7 @@ export async function createApp(service) {
   })
   for (const [name, hook] of service.closeHooks) app.shutdown.onClose(name, hook)
 
-  app.get('/api/users/:id', async (request, res) =>
+  app.get<{ Params: { id: string } }>('/api/users/:id', async (request, res) =>
     reply(res, await api.getUser(request.params.id)),
   )
   app.post('/api/payments', { config: { breaker } }, async (request, res) =>

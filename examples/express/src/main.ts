@@ -1,9 +1,10 @@
-// The Express example: `node examples/express/src/main.mjs` (every setting
+// The Express example: `npx tsx examples/express/src/main.ts` (every setting
 // comes from the environment; see examples/README.md).
 import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { banner, boot, displayUrl } from '@uptimekit/example-service'
 import { createShutdown } from '@uptimekit/shutdown'
-import { createApp } from './app.mjs'
-import { banner, boot, displayUrl } from './service/boot.mjs'
+import { answerClientErrors, createApp } from './app.js'
 
 const { config, logger, service } = await boot('express')
 
@@ -13,6 +14,7 @@ const server = createServer()
 server.keepAliveTimeout = config.keepAliveTimeoutMs
 server.headersTimeout = config.keepAliveTimeoutMs + 1000
 server.on('request', createApp(service, { server }))
+answerClientErrors(server)
 
 const shutdown = createShutdown(server, {
   readiness: service.health,
@@ -27,5 +29,6 @@ server.once('error', (error) => {
   process.exit(1)
 })
 server.listen(config.port, config.host, () => {
-  console.log(banner('express', displayUrl(config.host, server.address().port), service))
+  const { port } = server.address() as AddressInfo
+  console.log(banner('express', displayUrl(config.host, port), service))
 })

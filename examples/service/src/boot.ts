@@ -1,13 +1,15 @@
 // Startup shared by both examples: configuration (exit 1 with every problem
 // listed), the logger, the service, and the banner listing every endpoint.
-import { ConfigError, loadConfig } from './config.mjs'
-import { createLogger } from './logger.mjs'
-import { createService } from './service.mjs'
-import { SEED_USERS } from './users.mjs'
+import { ConfigError, loadConfig, type Config } from './config.js'
+import { createLogger, type ExampleLogger } from './logger.js'
+import { createService, type Service } from './service.js'
+import { SEED_USERS } from './users.js'
 
 /** Loads the config and builds the service, or exits 1 saying why. */
-export async function boot(framework) {
-  let config
+export async function boot(
+  framework: 'express' | 'fastify',
+): Promise<{ config: Config; logger: ExampleLogger; service: Service }> {
+  let config: Config
   try {
     config = loadConfig(process.env)
   } catch (error) {
@@ -31,11 +33,12 @@ export async function boot(framework) {
 }
 
 /** The text printed once the service listens: every endpoint, ready to paste. */
-export function banner(framework, url, service) {
+export function banner(framework: string, url: string, service: Service): string {
   const { config } = service
   const { paths } = config
-  const token = (value) => (value === undefined ? '' : ' (bearer token)')
-  const [ada] = SEED_USERS
+  const token = (value: string | undefined): string =>
+    value === undefined ? '' : ' (bearer token)'
+  const ada = SEED_USERS[0]!
   const login = JSON.stringify({ username: ada.username, password: ada.password })
   const sessions =
     service.sessions.kind === 'redis'
@@ -46,7 +49,7 @@ export function banner(framework, url, service) {
   const upstream = service.paymentsIsLocal
     ? `${service.paymentsUrl} (local; make it fail: curl -X PUT ${service.paymentsUrl}/faults -d '{"failureRate":1}')`
     : service.paymentsUrl
-  const routes = [
+  const routes: Array<[string, string, string]> = [
     ['GET', '/api/users/1', `a user (${users})`],
     ['POST', '/api/login', login],
     ['GET', '/api/profile', 'the logged-in user (session cookie)'],
@@ -82,7 +85,7 @@ export function banner(framework, url, service) {
 }
 
 /** The URL to print for a listening address (0.0.0.0 and :: become localhost). */
-export function displayUrl(host, port) {
+export function displayUrl(host: string, port: number): string {
   const shown =
     host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host
   return `http://${shown}:${port}`

@@ -3,18 +3,28 @@
 // only with SESSION_STORE=auto outside production; in production the service
 // keeps Redis and lets /ready and the session routes say 503 until it is back.
 import { connect } from 'node:net'
+import type { ExampleLogger as Logger } from './logger.js'
 import { createRedisClient } from '@uptimekit/session'
-import { redact } from './config.mjs'
+import type { Config } from './config.js'
+import { redact } from './config.js'
+
+/** The Redis client sessions use (ioredis, from `createRedisClient`). */
+export type SessionRedis = ReturnType<typeof createRedisClient>
+
+/** Where sessions live. */
+export type SessionStoreChoice =
+  | { kind: 'redis'; redis: SessionRedis; where: string }
+  | { kind: 'memory'; where: string; reason: string }
 
 /** How long `auto` waits for Redis to accept a connection before falling back to memory. */
 const PROBE_MS = 1000
 
 /** Whether something accepts TCP connections at the Redis URL's host and port. */
-function reachable(redisUrl, withinMs) {
+function reachable(redisUrl: string, withinMs: number): Promise<boolean> {
   const { hostname, port } = new URL(redisUrl)
   return new Promise((resolve) => {
     const socket = connect({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port || 6379) })
-    const done = (up) => {
+    const done = (up: boolean): void => {
       socket.destroy()
       resolve(up)
     }
@@ -25,17 +35,16 @@ function reachable(redisUrl, withinMs) {
 }
 
 /** Closes a client whether or not it is connected: QUIT when it can, else just disconnect. */
-export function closeRedis(redis) {
-  return redis.status === 'ready' ? redis.quit() : redis.disconnect()
+export async function closeRedis(redis: SessionRedis): Promise<void> {
+  if (redis.status === 'ready') await redis.quit()
+  else redis.disconnect()
 }
 
-/**
- * Opens the session store the configuration asks for.
- *
- * @returns {Promise<{ kind: 'redis', redis: import('ioredis').Redis, where: string }
- *                   | { kind: 'memory', where: string, reason: string }>}
- */
-export async function openSessionStore(config, logger) {
+/** Opens the session store the configuration asks for. */
+export async function openSessionStore(
+  config: Config,
+  logger: Logger,
+): Promise<SessionStoreChoice> {
   if (config.sessionStore === 'memory') {
     logger.warn({}, 'SESSION_STORE=memory: sessions are kept in this process only')
     return { kind: 'memory', where: 'memory', reason: 'SESSION_STORE=memory' }
@@ -70,9 +79,23 @@ export async function openSessionStore(config, logger) {
 }
 
 /** The options of @uptimekit/session's Express middleware and Fastify plugin alike. */
-export function redisSessionOptions({ config, sessions, logger }) {
+export function redisSessionOptions({
+  config,
+  redis,
+  logger,
+}: {
+  config: Config
+  redis: SessionRedis
+  logger: Logger
+}): {
+  redis: SessionRedis
+  secret: string
+  ttlSeconds: number
+  prefix: string
+  logger: Logger
+} {
   return {
-    redis: sessions.redis,
+    redis,
     secret: config.sessionSecret,
     ttlSeconds: config.sessionTtlSeconds,
     prefix: config.sessionPrefix,

@@ -12,24 +12,45 @@ import {
   redisCheck,
 } from '@uptimekit/health'
 import { observeBreaker, observeHealth } from '@uptimekit/metrics'
+import type { HealthCheck, HealthCheckEntry } from '@uptimekit/health'
 import pg from 'pg'
 import { Registry } from 'prom-client'
-import { createApi } from './api.mjs'
-import { redact } from './config.mjs'
-import { createPaymentsClient } from './payments-client.mjs'
-import { createPaymentsUpstream } from './payments-upstream.mjs'
-import { closeRedis, openSessionStore } from './sessions.mjs'
-import { createMemoryUsers, createPgUsers } from './users.mjs'
+import { createApi } from './api.js'
+import { redact } from './config.js'
+import { createPaymentsClient } from './payments-client.js'
+import { createPaymentsUpstream } from './payments-upstream.js'
+import type { Api } from './api.js'
+import type { Config } from './config.js'
+import type { ExampleLogger } from './logger.js'
+import { closeRedis, openSessionStore, type SessionStoreChoice } from './sessions.js'
+import { createMemoryUsers, createPgUsers, type Users } from './users.js'
+
+/** The service both examples serve: everything but the framework. */
+export interface Service {
+  readonly config: Config
+  readonly logger: ExampleLogger
+  readonly api: Api
+  readonly usersKind: Users['kind']
+  readonly databaseWhere: string | undefined
+  readonly sessions: SessionStoreChoice
+  readonly health: ReturnType<typeof createHealth>
+  readonly breaker: CircuitBreaker
+  readonly registry: Registry
+  readonly paymentsUrl: string
+  readonly paymentsIsLocal: boolean
+  /** Close hooks, run after the last response, in this order. */
+  readonly closeHooks: ReadonlyArray<readonly [string, () => unknown]>
+}
 
 /**
  * Builds the service from a validated config. Resolves once the database is
  * seeded and the session store is chosen; nothing listens yet.
  */
-export async function createService(config, logger) {
-  const closeHooks = []
+export async function createService(config: Config, logger: ExampleLogger): Promise<Service> {
+  const closeHooks: Array<readonly [string, () => unknown]> = []
 
-  let pool
-  let users
+  let pool: pg.Pool | undefined
+  let users: Users
   if (config.databaseUrl === undefined) {
     users = await createMemoryUsers()
   } else {
@@ -44,7 +65,7 @@ export async function createService(config, logger) {
     users = await createPgUsers(pool)
   }
 
-  let upstream
+  let upstream: ReturnType<typeof createPaymentsUpstream> | undefined
   let paymentsUrl = config.paymentsUrl
   if (paymentsUrl === undefined) {
     upstream = createPaymentsUpstream()
@@ -65,7 +86,7 @@ export async function createService(config, logger) {
     logger.info({ breaker: breaker.name, from, to }, 'circuit breaker state changed'),
   )
 
-  const checks = {
+  const checks: Record<string, HealthCheck | HealthCheckEntry> = {
     heap: heapCheck({ maxUsedRatio: 0.9 }),
     disk: diskCheck({ path: '/', minFreeRatio: 0.05 }),
     eventLoop: eventLoopCheck({ maxDelayMs: 200 }),
@@ -90,9 +111,16 @@ export async function createService(config, logger) {
   observeHealth(health, { registry, logger })
 
   // Close hooks run after the last response, in this order.
-  if (sessions.kind === 'redis') closeHooks.push(['redis', () => closeRedis(sessions.redis)])
-  if (pool !== undefined) closeHooks.push(['postgres', () => pool.end()])
-  if (upstream !== undefined) closeHooks.push(['payments-upstream', () => upstream.close()])
+  if (sessions.kind === 'redis') {
+    const { redis } = sessions
+    closeHooks.push(['redis', () => closeRedis(redis)])
+  }
+  const database = pool
+  if (database !== undefined) closeHooks.push(['postgres', () => database.end()])
+  const localUpstream = upstream
+  if (localUpstream !== undefined) {
+    closeHooks.push(['payments-upstream', () => localUpstream.close()])
+  }
   closeHooks.push(['health', () => health.close()])
 
   return {

@@ -3,7 +3,11 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 import { promisify } from 'node:util'
 
-const scryptAsync = promisify(scrypt)
+const scryptAsync = promisify(scrypt) as (
+  password: string,
+  salt: Buffer,
+  keyBytes: number,
+) => Promise<Buffer>
 const KEY_BYTES = 32
 
 /** The demo accounts; the examples README lists them so you can log in. */
@@ -33,25 +37,61 @@ export const SEED_USERS = Object.freeze([
 
 const TABLE = 'uptimekit_example_users'
 
-async function hashPassword(password) {
+/** A user as the API shows it. */
+export interface PublicUser {
+  id: number
+  username: string
+  name: string
+  email: string
+}
+
+interface UserRow extends PublicUser {
+  passwordHash: string
+}
+
+/** Where the users live. */
+export interface Users {
+  readonly kind: 'memory' | 'postgres'
+  findById(id: number): Promise<PublicUser | undefined>
+  verifyLogin(username: string, password: string): Promise<PublicUser | undefined>
+}
+
+/** The part of a pg Pool the users need. */
+export interface UsersPool {
+  connect(): Promise<{
+    query(text: string, values?: unknown[]): Promise<unknown>
+    release(): void
+  }>
+  query<TRow>(text: string, values?: unknown[]): Promise<{ rows: TRow[] }>
+}
+
+async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16)
   const key = await scryptAsync(password, salt, KEY_BYTES)
   return `${salt.toString('hex')}:${key.toString('hex')}`
 }
 
-async function passwordMatches(password, stored) {
-  const [salt, key] = stored.split(':')
+async function passwordMatches(password: string, stored: string): Promise<boolean> {
+  const [salt = '', key = ''] = stored.split(':')
   const candidate = await scryptAsync(password, Buffer.from(salt, 'hex'), KEY_BYTES)
   return timingSafeEqual(candidate, Buffer.from(key, 'hex'))
 }
 
-const publicUser = ({ id, username, name, email }) => ({ id, username, name, email })
+const publicUser = ({ id, username, name, email }: PublicUser): PublicUser => ({
+  id,
+  username,
+  name,
+  email,
+})
 
 /**
  * The login check costs one scrypt whether or not the user exists, so the
  * answer time does not tell an attacker which usernames are real.
  */
-function verifier(findByUsername, decoyHash) {
+function verifier(
+  findByUsername: (username: string) => Promise<UserRow | undefined>,
+  decoyHash: string,
+): Users['verifyLogin'] {
   return async (username, password) => {
     const row = await findByUsername(username)
     const matches = await passwordMatches(password, row?.passwordHash ?? decoyHash)
@@ -60,28 +100,29 @@ function verifier(findByUsername, decoyHash) {
 }
 
 /** The users in memory (no database). */
-export async function createMemoryUsers() {
-  const rows = await Promise.all(
+export async function createMemoryUsers(): Promise<Users> {
+  const rows: UserRow[] = await Promise.all(
     SEED_USERS.map(async (user) => ({ ...user, passwordHash: await hashPassword(user.password) })),
   )
   const decoyHash = await hashPassword(randomBytes(16).toString('hex'))
   return {
     kind: 'memory',
-    async findById(id) {
+    findById(id: number) {
       const row = rows.find((user) => user.id === id)
-      return row === undefined ? undefined : publicUser(row)
+      return Promise.resolve(row === undefined ? undefined : publicUser(row))
     },
-    verifyLogin: verifier(async (username) => rows.find((u) => u.username === username), decoyHash),
+    verifyLogin: verifier(
+      (username: string) => Promise.resolve(rows.find((u) => u.username === username)),
+      decoyHash,
+    ),
   }
 }
 
 /**
  * The users in Postgres: creates and seeds the table on first start. Several
  * instances starting at once take an advisory lock, so only one creates it.
- *
- * @param {{ query: (text: string, values?: unknown[]) => Promise<{ rows: any[] }> }} pool a pg Pool
  */
-export async function createPgUsers(pool) {
+export async function createPgUsers(pool: UsersPool): Promise<Users> {
   const client = await pool.connect()
   try {
     await client.query('BEGIN')
@@ -109,14 +150,17 @@ export async function createPgUsers(pool) {
   const columns = 'id, username, name, email, password_hash AS "passwordHash"'
   return {
     kind: 'postgres',
-    async findById(id) {
-      const { rows } = await pool.query(`SELECT ${columns} FROM ${TABLE} WHERE id = $1`, [id])
+    async findById(id: number) {
+      const { rows } = await pool.query<UserRow>(`SELECT ${columns} FROM ${TABLE} WHERE id = $1`, [
+        id,
+      ])
       return rows[0] === undefined ? undefined : publicUser(rows[0])
     },
-    verifyLogin: verifier(async (username) => {
-      const { rows } = await pool.query(`SELECT ${columns} FROM ${TABLE} WHERE username = $1`, [
-        username,
-      ])
+    verifyLogin: verifier(async (username: string) => {
+      const { rows } = await pool.query<UserRow>(
+        `SELECT ${columns} FROM ${TABLE} WHERE username = $1`,
+        [username],
+      )
       return rows[0]
     }, decoyHash),
   }

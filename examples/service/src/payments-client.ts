@@ -4,22 +4,35 @@
 
 /** The upstream failed; `statusCode` is what POST /api/payments answers. */
 export class PaymentsError extends Error {
-  constructor(message, statusCode, options) {
+  readonly statusCode: number
+  constructor(message: string, statusCode: number, options?: ErrorOptions) {
     super(message, options)
     this.name = 'PaymentsError'
     this.statusCode = statusCode
   }
 }
 
-/**
- * @param {{ baseUrl: string, timeoutMs: number }} options
- * @returns {(payment: { amount: number, currency: string }) => Promise<object>}
- */
-export function createPaymentsClient({ baseUrl, timeoutMs }) {
+/** A charge to send. */
+export interface Payment {
+  amount: number
+  currency: string
+}
+
+/** Charges a payment and resolves with the provider's receipt; throws PaymentsError. */
+export type Charge = (payment: Payment) => Promise<unknown>
+
+/** A client for the payment upstream at `baseUrl`, each call under `timeoutMs`. */
+export function createPaymentsClient({
+  baseUrl,
+  timeoutMs,
+}: {
+  baseUrl: string
+  timeoutMs: number
+}): Charge {
   const url = `${baseUrl}/charge`
   return async function charge(payment) {
     const deadline = AbortSignal.timeout(timeoutMs)
-    let res
+    let res: Response
     try {
       res = await fetch(url, {
         method: 'POST',
@@ -33,10 +46,11 @@ export function createPaymentsClient({ baseUrl, timeoutMs }) {
           cause: error,
         })
       }
-      const reason = error.cause?.code ?? error.message
+      const failure = error as Error & { cause?: { code?: string } }
+      const reason = failure.cause?.code ?? failure.message
       throw new PaymentsError(`payment provider unreachable (${reason})`, 502, { cause: error })
     }
-    const body = await res.json().catch(() => undefined)
+    const body: unknown = await res.json().catch(() => undefined)
     if (!res.ok) throw new PaymentsError(`payment provider answered ${res.status}`, 502)
     return body
   }
