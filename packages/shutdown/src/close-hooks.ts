@@ -1,5 +1,6 @@
-import { HookTimeoutError, InvalidOptionError } from './errors.js'
-import { type CloseHookOptions, type ShutdownLogger, checkMs } from './options.js'
+import { type Logger, errorText, func, monotonicMs, text } from '@uptimekit/internal'
+import { HookTimeoutError } from './errors.js'
+import { type CloseHookOptions, resolveHookTimeout } from './options.js'
 
 /**
  * Cleanup to run once connections are drained: close a pool, flush a queue. Its AbortSignal
@@ -33,21 +34,15 @@ export interface CloseHooks {
    * Runs the hooks one after another, appending each result to `results` as it ends;
    * starts no further hook once `forced` aborts.
    */
-  run(logger: ShutdownLogger, forced: AbortSignal, results: HookResult[]): Promise<void>
+  run(logger: Logger, forced: AbortSignal, results: HookResult[]): Promise<void>
 }
-
-const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err))
 
 /** Creates an empty hook list whose hooks default to `defaultTimeoutMs` each. */
 export function createCloseHooks(defaultTimeoutMs: number): CloseHooks {
   const entries: Entry[] = []
 
-  const runOne = async (
-    entry: Entry,
-    logger: ShutdownLogger,
-    forced: AbortSignal,
-  ): Promise<HookResult> => {
-    const started = performance.now()
+  const runOne = async (entry: Entry, logger: Logger, forced: AbortSignal): Promise<HookResult> => {
+    const started = monotonicMs()
     const timeout = new AbortController()
     const signal = AbortSignal.any([timeout.signal, forced])
     const timer = setTimeout(
@@ -65,11 +60,11 @@ export function createCloseHooks(defaultTimeoutMs: number): CloseHooks {
       })
     } catch (err) {
       status = timeout.signal.aborted ? 'timed_out' : 'failed'
-      error = messageOf(err)
+      error = errorText(err)
     } finally {
       clearTimeout(timer)
     }
-    const durationMs = Math.round(performance.now() - started)
+    const durationMs = Math.round(monotonicMs() - started)
     const fields = { hook: entry.name, durationMs }
     if (status === 'ok') logger.info(fields, 'close hook done')
     else if (status === 'timed_out') logger.error({ ...fields, err: error }, 'close hook timed out')
@@ -81,14 +76,11 @@ export function createCloseHooks(defaultTimeoutMs: number): CloseHooks {
 
   return {
     add(name, fn, options) {
-      if (typeof name !== 'string' || name.length === 0) {
-        throw new InvalidOptionError('name', 'must be a non-empty string', String(name))
+      const entry: Entry = {
+        name: text('name', name),
+        fn: func<CloseHook>('fn', fn),
+        timeoutMs: resolveHookTimeout(options, defaultTimeoutMs),
       }
-      if (typeof fn !== 'function') {
-        throw new InvalidOptionError('fn', 'must be a function', typeof fn)
-      }
-      const timeoutMs = checkMs('timeoutMs', options?.timeoutMs, defaultTimeoutMs, 1)
-      const entry: Entry = { name, fn, timeoutMs }
       entries.push(entry)
       return () => {
         const at = entries.indexOf(entry)

@@ -2,31 +2,43 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Http2Session } from 'node:http2'
 import { Server as NetServer, type Socket } from 'node:net'
 import { Server as TlsServer, type TLSSocket } from 'node:tls'
+import { monotonicMs } from '@uptimekit/internal'
 
 /**
- * How long a connection that has not finished a request yet may take to send one once the
- * listener is closed, in milliseconds. A client that connected a moment before the close is
- * about to send its request; closing it at once is how http-terminator loses requests.
+ * How long a connection may still send a request once the listener is closed, in milliseconds,
+ * counted from when it was accepted (no request yet) or from the end of its last response, if
+ * that response let the client keep the connection. A client that connected a moment ago, or
+ * that just read a keep-alive answer, is about to send its request: closing it at once is how
+ * http-terminator loses requests.
  */
-export const FRESH_CONNECTION_GRACE_MS = 1000
+export const REQUEST_GRACE_MS = 1000
 
 interface SocketState {
   /** Requests read on this socket whose response has not closed yet. */
   active: number
   /** `socket.bytesRead` when the socket last had no request in flight. */
   bytesAtIdle: number
-  acceptedAt: number
-  served: number
+  /** When the client may no longer be about to send a request (see REQUEST_GRACE_MS). */
+  graceEndsAt: number
+  /** The newest response of this socket (pipelined requests queue theirs behind the others). */
+  latest: ServerResponse | undefined
   closing: boolean
 }
 
+type Phase = 'serving' | 'draining' | 'quiet' | 'closing'
+
 /** Every HTTP connection of one server, and the steps of draining them. */
 export interface ConnectionTracker {
-  /** From now on every HTTP/1 response, including those not yet started, carries `Connection: close`. */
+  /** From now on HTTP/1 responses not yet started carry `Connection: close`. */
   beginDrain(): void
+  /** Responses stop carrying `Connection: close` (ours), so clients stop reconnecting. */
+  beginQuiet(): void
+  /** Milliseconds since the last connection was accepted (Infinity if none was). */
+  sinceLastAccept(): number
   /**
-   * Stops accepting connections, closes idle ones with a FIN, sends GOAWAY on HTTP/2 sessions
-   * and calls `onClosed` once every connection is gone.
+   * Stops accepting connections, asks every connection to close after its current request,
+   * closes idle ones with a FIN, sends GOAWAY on HTTP/2 sessions and calls `onClosed` once every
+   * connection is gone.
    */
   closeListener(onClosed: () => void): void
   /** Destroys every connection still open; returns how many there were. */
@@ -37,20 +49,41 @@ export interface ConnectionTracker {
   dispose(): void
 }
 
+const saysClose = (res: ServerResponse): boolean =>
+  /(?:^|,)\s*close\s*(?:,|$)/i.test(String(res.getHeader('connection') ?? ''))
+
 /** Starts following the connections of `server`; attach before it accepts any. */
 export function trackConnections(server: NetServer): ConnectionTracker {
   const sockets = new Map<Socket, SocketState>()
   const sessions = new Set<Http2Session>()
-  const responses = new Set<ServerResponse>()
+  // Responses whose `Connection: close` we set (and may move to a later pipelined one).
+  const ours = new WeakSet<ServerResponse>()
   const toCheck = new Set<Socket>()
-  let phase: 'serving' | 'draining' | 'closing' = 'serving'
+  let phase: Phase = 'serving'
+  let lastAcceptAt = -Infinity
+  let closedAt = Infinity
   let checkImmediate: NodeJS.Immediate | undefined
   let closeImmediate: NodeJS.Immediate | undefined
   let graceTimer: NodeJS.Timeout | undefined
+  let graceTimerAt = Infinity
   let onEmpty: (() => void) | undefined
+  let emit: NetServer['emit'] | undefined
   const isHttp2 = typeof (server as { updateSettings?: unknown }).updateSettings === 'function'
   const isTls = server instanceof TlsServer
   const connectionEvent = isTls ? 'secureConnection' : 'connection'
+  const asksClose = (): boolean => phase === 'draining' || phase === 'closing'
+
+  const askClose = (res: ServerResponse): void => {
+    if (res.headersSent || saysClose(res)) return
+    res.setHeader('Connection', 'close')
+    ours.add(res)
+  }
+
+  const unaskClose = (res: ServerResponse): void => {
+    if (!ours.has(res) || res.headersSent) return
+    res.removeHeader('Connection')
+    ours.delete(res)
+  }
 
   const closeGracefully = (socket: Socket, state: SocketState): void => {
     state.closing = true
@@ -58,18 +91,29 @@ export function trackConnections(server: NetServer): ConnectionTracker {
     socket.destroySoon()
   }
 
-  const check = (socket: Socket, graceOver: boolean): void => {
+  const armGraceTimer = (at: number): void => {
+    if (at >= graceTimerAt) return
+    if (graceTimer !== undefined) clearTimeout(graceTimer)
+    graceTimerAt = at
+    graceTimer = setTimeout(sweep, Math.max(1, Math.ceil(at - monotonicMs())))
+    graceTimer.unref()
+  }
+
+  const check = (socket: Socket): void => {
     const state = sockets.get(socket)
     if (state === undefined || state.closing || state.active > 0 || socket.destroyed) return
-    const quiet = socket.bytesRead === state.bytesAtIdle
-    const fresh =
-      state.served === 0 && performance.now() - state.acceptedAt < FRESH_CONNECTION_GRACE_MS
-    if (graceOver || (quiet && !fresh)) closeGracefully(socket, state)
+    // Bytes of a request still arriving: the sender gets the grace from the listener's close.
+    const until =
+      socket.bytesRead === state.bytesAtIdle
+        ? state.graceEndsAt
+        : Math.max(state.graceEndsAt, closedAt + REQUEST_GRACE_MS)
+    if (monotonicMs() >= until) closeGracefully(socket, state)
+    else armGraceTimer(until)
   }
 
   const runChecks = (): void => {
     checkImmediate = undefined
-    for (const socket of toCheck) check(socket, false)
+    for (const socket of toCheck) check(socket)
     toCheck.clear()
   }
 
@@ -80,16 +124,10 @@ export function trackConnections(server: NetServer): ConnectionTracker {
     checkImmediate ??= setImmediate(runChecks)
   }
 
-  const sweep = (): void => {
+  function sweep(): void {
     graceTimer = undefined
-    let next = Infinity
-    const now = performance.now()
-    for (const [socket, state] of sockets) {
-      const age = now - state.acceptedAt
-      if (age >= FRESH_CONNECTION_GRACE_MS) check(socket, true)
-      else next = Math.min(next, FRESH_CONNECTION_GRACE_MS - age)
-    }
-    if (next !== Infinity) graceTimer = setTimeout(sweep, Math.ceil(next))
+    graceTimerAt = Infinity
+    for (const socket of sockets.keys()) schedule(socket)
   }
 
   const notifyIfEmpty = (): void => {
@@ -97,11 +135,13 @@ export function trackConnections(server: NetServer): ConnectionTracker {
   }
 
   const register = (socket: Socket): SocketState => {
+    const now = monotonicMs()
+    lastAcceptAt = now
     const state: SocketState = {
       active: 0,
       bytesAtIdle: socket.bytesRead,
-      acceptedAt: performance.now(),
-      served: 0,
+      graceEndsAt: now + REQUEST_GRACE_MS,
+      latest: undefined,
       closing: false,
     }
     sockets.set(socket, state)
@@ -123,25 +163,68 @@ export function trackConnections(server: NetServer): ConnectionTracker {
     if (req.httpVersionMajor === 2) return
     const socket = req.socket
     const state = sockets.get(socket) ?? register(socket)
+    const previous = state.latest
     state.active += 1
-    responses.add(res)
-    if (phase !== 'serving') res.setHeader('Connection', 'close')
+    state.latest = res
+    if (asksClose()) {
+      // Only the newest response of a pipeline may say close: Node ends the connection after
+      // the one that does, and the answers queued behind it would never be written.
+      if (previous !== undefined) unaskClose(previous)
+      askClose(res)
+    }
     res.once('close', () => {
-      responses.delete(res)
       state.active -= 1
-      state.served += 1
       state.bytesAtIdle = socket.bytesRead
+      // A client that was not told to close may send its next request right away.
+      state.graceEndsAt = monotonicMs() + (saysClose(res) ? 0 : REQUEST_GRACE_MS)
       if (phase === 'closing') schedule(socket)
     })
   }
 
+  // RFC 9112 §9.6: after a response saying close, the server processes no further request on
+  // that connection. Node would still run their handlers and then drop their answers, so they
+  // are not emitted at all: the client saw the close and retries them, unprocessed.
+  const dropsRequest = (req: IncomingMessage): boolean => {
+    const latest = sockets.get(req.socket)?.latest
+    return latest !== undefined && latest.headersSent && saysClose(latest)
+  }
+
+  function emitUnlessDropped(this: NetServer, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'request' && dropsRequest(args[0] as IncomingMessage)) {
+      ;(args[0] as IncomingMessage).resume()
+      return true
+    }
+    return Reflect.apply(emit!, this, [event, ...args]) as boolean
+  }
+
   const onSession = (session: Http2Session): void => {
+    lastAcceptAt = monotonicMs()
     sessions.add(session)
     session.once('close', () => {
       sessions.delete(session)
       notifyIfEmpty()
     })
     if (phase === 'closing') session.close()
+  }
+
+  // A listener that opens once the listener was closed (listen() called after a signal that
+  // came first) is closed at once: nothing is served after the drain.
+  const onListening = (): void => {
+    NetServer.prototype.close.call(server)
+  }
+
+  const wrapEmit = (): void => {
+    if (emit !== undefined) return
+    // Called with the server as `this` (emitUnlessDropped passes it on), as Node calls it.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    emit = server.emit
+    server.emit = emitUnlessDropped as NetServer['emit']
+  }
+
+  const forEachOpenResponse = (fn: (res: ServerResponse) => void): void => {
+    for (const state of sockets.values()) {
+      if (state.active > 0 && state.latest !== undefined) fn(state.latest)
+    }
   }
 
   server.on(connectionEvent, onConnection)
@@ -153,10 +236,22 @@ export function trackConnections(server: NetServer): ConnectionTracker {
     beginDrain() {
       if (phase !== 'serving') return
       phase = 'draining'
-      for (const res of responses) if (!res.headersSent) res.setHeader('Connection', 'close')
+      // Only the drain pays for the wrapper: serving requests never go through it.
+      wrapEmit()
+      forEachOpenResponse(askClose)
     },
+    beginQuiet() {
+      if (phase !== 'draining') return
+      phase = 'quiet'
+      forEachOpenResponse(unaskClose)
+    },
+    sinceLastAccept: () => monotonicMs() - lastAcceptAt,
     closeListener(onClosed) {
+      wrapEmit()
       phase = 'closing'
+      closedAt = monotonicMs()
+      forEachOpenResponse(askClose)
+      server.prependListener('listening', onListening)
       let done = false
       const finish = (): void => {
         if (done) return
@@ -174,9 +269,9 @@ export function trackConnections(server: NetServer): ConnectionTracker {
           onEmpty = finish
           notifyIfEmpty()
         })
+        closedAt = monotonicMs()
         for (const socket of sockets.keys()) schedule(socket)
         for (const session of sessions) session.close()
-        graceTimer = setTimeout(sweep, FRESH_CONNECTION_GRACE_MS)
       })
     },
     destroyAll() {
@@ -192,6 +287,9 @@ export function trackConnections(server: NetServer): ConnectionTracker {
       server.off(connectionEvent, onConnection)
       server.off('request', onRequest)
       server.off('session', onSession)
+      if (emit !== undefined && server.emit === (emitUnlessDropped as NetServer['emit'])) {
+        server.emit = emit
+      }
       if (checkImmediate !== undefined) clearImmediate(checkImmediate)
       if (closeImmediate !== undefined) clearImmediate(closeImmediate)
       if (graceTimer !== undefined) clearTimeout(graceTimer)

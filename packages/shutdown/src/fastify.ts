@@ -1,6 +1,6 @@
-import type { FastifyInstance, FastifyPluginCallback } from 'fastify'
-import { fastifyPlugin } from 'fastify-plugin'
-import type { ShutdownOptions } from './options.js'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import { definePlugin, pluginLogger } from '@uptimekit/internal/fastify'
+import { PACKAGE_NAME, type ShutdownOptions } from './options.js'
 import { type Shutdown, createShutdown } from './shutdown.js'
 
 declare module 'fastify' {
@@ -10,17 +10,11 @@ declare module 'fastify' {
   }
 }
 
-function wireShutdown(
-  app: FastifyInstance,
-  options: ShutdownOptions,
-  done: (err?: Error) => void,
-): void {
-  let shutdown: Shutdown
-  try {
-    shutdown = createShutdown(app.server, { ...options, logger: options.logger ?? app.log })
-  } catch (err) {
-    return done(err as Error)
-  }
+function wireShutdown(app: FastifyInstance, options: ShutdownOptions): void {
+  const shutdown = createShutdown(app.server, {
+    ...options,
+    logger: pluginLogger(app, options.logger, PACKAGE_NAME),
+  })
   // Runs once every connection is drained, so fastify.close() never meets a request and its
   // return503OnClosing never answers one; its onClose hooks run inside this first hook.
   shutdown.onClose('fastify', () => app.close())
@@ -29,7 +23,6 @@ function wireShutdown(
     shutdown.dispose()
     next()
   })
-  done()
 }
 
 /**
@@ -43,9 +36,9 @@ function wireShutdown(
  * app.shutdown.onClose('redis', () => redis.quit())
  * ```
  */
-export const shutdownPlugin: FastifyPluginCallback<ShutdownOptions> = fastifyPlugin(wireShutdown, {
-  fastify: '5.x',
-  name: '@uptimekit/shutdown',
-})
+export const shutdownPlugin: FastifyPluginAsync<ShutdownOptions> = definePlugin(
+  PACKAGE_NAME,
+  wireShutdown,
+)
 
 export default shutdownPlugin

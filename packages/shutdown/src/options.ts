@@ -1,20 +1,22 @@
-import { InvalidOptionError } from './errors.js'
-import { stderrLogger } from './stderr-logger.js'
+import {
+  type Logger,
+  type LoggerOption,
+  InvalidOptionError,
+  bool,
+  milliseconds,
+  optionsObject,
+  resolveLogger,
+  shown,
+  withMethods,
+} from '@uptimekit/internal'
+
+/** The name the default logger writes under. */
+export const PACKAGE_NAME = '@uptimekit/shutdown'
 
 /** Anything whose readiness can be flipped off, such as `@uptimekit/health`'s `health`. */
 export interface Readiness {
   /** Makes the readiness probe fail from now on; called once, first thing on shutdown. */
   markNotReady(reason: string): void
-}
-
-/** The pino-shaped logger the shutdown writes to: a merge object, then a message. */
-export interface ShutdownLogger {
-  /** Progress: the signal, the listener closing, each hook finishing. */
-  info(obj: object, msg: string): void
-  /** Something was cut short: the timeout hit, a second signal arrived. */
-  warn(obj: object, msg: string): void
-  /** A close hook threw or timed out, or readiness could not be flipped. */
-  error(obj: object, msg: string): void
 }
 
 /** Options of `createShutdown()` and `shutdownPlugin`. */
@@ -27,8 +29,10 @@ export interface ShutdownOptions {
   /**
    * How long to keep serving after the signal, in milliseconds, before the listener closes:
    * the time load balancers and kube-proxy need to stop sending new connections here.
-   * New connections are accepted and answered normally, each response with `Connection: close`.
-   * `0` closes the listener at once.
+   * New connections are accepted and answered normally; responses ask clients to reconnect
+   * (`Connection: close`) except in the last fifth of it (at most 1 s), the quiet window. If
+   * connections still arrive at its end, the listener stays open until none has arrived for a
+   * quiet window, for at most another `drainDelayMs`. `0` closes the listener at once.
    * @default 5000
    */
   drainDelayMs?: number
@@ -46,19 +50,21 @@ export interface ShutdownOptions {
    */
   hookTimeoutMs?: number
   /**
-   * Process signals that start the shutdown. A second one of any of them exits at once
-   * with code 128 + the signal number. `[]` listens to none: only `shutdown()` starts it.
+   * Process signals that start the shutdown of every server in the process that listens to
+   * them. A second one exits at once with code 128 + the signal number. `[]` listens to none:
+   * only `shutdown()` starts it.
    * @default ['SIGTERM', 'SIGINT']
    */
   signals?: readonly NodeJS.Signals[]
   /**
-   * Where the shutdown logs what it does.
-   * @default a logger writing one JSON line per event to stderr
+   * Where the shutdown logs its steps: a pino-shaped logger, or `false` for silence.
+   * @default one JSON line per event on stderr (Fastify: `app.log` when the app has a logger)
    */
-  logger?: ShutdownLogger
+  logger?: LoggerOption
   /**
-   * Whether to call `process.exit()` when done (0 drained, 1 timed out, 128 + n on a second
-   * signal). `false` leaves the process running: `shutdown()` then resolves with the outcome.
+   * Whether to call `process.exit()` when done: once, after the last server of the process
+   * that is shutting down, with the worst exit code (0 drained, 1 timed out, 128 + n on a
+   * second signal). `false` leaves the process running: `shutdown()` resolves with the outcome.
    * @default true
    */
   exit?: boolean
@@ -73,20 +79,20 @@ export interface CloseHookOptions {
   timeoutMs?: number
 }
 
-/** Every default, in one place; the README options table mirrors it. */
+/** Every default, in one place (deep-frozen); the README options table mirrors it. */
 export const DEFAULTS: {
   readonly drainDelayMs: 5000
   readonly timeoutMs: 20000
   readonly hookTimeoutMs: 5000
   readonly signals: readonly NodeJS.Signals[]
   readonly exit: true
-} = {
+} = Object.freeze({
   drainDelayMs: 5000,
   timeoutMs: 20000,
   hookTimeoutMs: 5000,
-  signals: ['SIGTERM', 'SIGINT'],
+  signals: Object.freeze(['SIGTERM', 'SIGINT'] as NodeJS.Signals[]),
   exit: true,
-}
+})
 
 /** {@link ShutdownOptions} with every default filled in and every value checked. */
 export interface ResolvedShutdownOptions {
@@ -95,96 +101,80 @@ export interface ResolvedShutdownOptions {
   timeoutMs: number
   hookTimeoutMs: number
   signals: readonly NodeJS.Signals[]
-  logger: ShutdownLogger
+  logger: Logger
   exit: boolean
 }
 
-const show = (value: unknown): string => {
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (typeof value === 'function') return 'a function'
-  if (Array.isArray(value)) return 'an array'
-  if (value === null) return 'null'
-  if (typeof value === 'object') return 'an object'
-  if (typeof value === 'symbol') return value.toString()
-  return `${value as number | boolean | bigint | undefined}`
-}
+const KNOWN_KEYS: readonly (keyof ShutdownOptions)[] = [
+  'readiness',
+  'drainDelayMs',
+  'timeoutMs',
+  'hookTimeoutMs',
+  'signals',
+  'logger',
+  'exit',
+]
 
-/** Checks that `value` is a whole number of milliseconds `>= min`, or undefined (-> `fallback`). */
-export function checkMs(option: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    const rule = min === 0 ? 'a non-negative integer' : 'a positive integer'
-    throw new InvalidOptionError(option, `must be ${rule} of milliseconds`, show(value))
-  }
-  return value
-}
+const HOOK_KEYS: readonly (keyof CloseHookOptions)[] = ['timeoutMs']
 
-const isLogger = (value: unknown): value is ShutdownLogger => {
-  const logger = value as Partial<Record<keyof ShutdownLogger, unknown>> | null
-  return (
-    typeof logger === 'object' &&
-    logger !== null &&
-    typeof logger.info === 'function' &&
-    typeof logger.warn === 'function' &&
-    typeof logger.error === 'function'
-  )
-}
-
-/** Fills in defaults and throws an {@link InvalidOptionError} for the first bad option. */
-export function resolveOptions(options: ShutdownOptions | undefined): ResolvedShutdownOptions {
-  if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new InvalidOptionError('options', 'must be an object', show(options))
-  }
-  const given: ShutdownOptions = options ?? {}
-  const drainDelayMs = checkMs('drainDelayMs', given.drainDelayMs, DEFAULTS.drainDelayMs, 0)
-  const timeoutMs = checkMs('timeoutMs', given.timeoutMs, DEFAULTS.timeoutMs, 1)
-  if (timeoutMs <= drainDelayMs) {
-    throw new InvalidOptionError(
-      'timeoutMs',
-      `must be greater than \`drainDelayMs\` (${drainDelayMs}), which it includes`,
-      show(timeoutMs),
-    )
-  }
-  const hookTimeoutMs = checkMs('hookTimeoutMs', given.hookTimeoutMs, DEFAULTS.hookTimeoutMs, 1)
-  const signals: unknown = given.signals ?? DEFAULTS.signals
+function signalList(value: unknown): readonly NodeJS.Signals[] {
   if (
-    !Array.isArray(signals) ||
-    !signals.every((s) => typeof s === 'string' && /^SIG[A-Z0-9]+$/.test(s))
+    !Array.isArray(value) ||
+    !value.every((s) => typeof s === 'string' && /^SIG[A-Z0-9]+$/.test(s))
   ) {
     throw new InvalidOptionError(
       'signals',
       'must be an array of signal names like "SIGTERM"',
-      show(signals),
+      shown(value),
     )
   }
-  const readiness = given.readiness
-  if (
-    readiness !== undefined &&
-    typeof (readiness as Partial<Readiness> | null)?.markNotReady !== 'function'
-  ) {
+  return Object.freeze([...new Set(value as NodeJS.Signals[])])
+}
+
+/**
+ * Fills in defaults and throws an `InvalidOptionError` for the first bad or unknown option.
+ * `logger`, when given, replaces the `logger` option's resolution (the Fastify plugin's
+ * `app.log`).
+ */
+export function resolveOptions(options: unknown, logger?: Logger): ResolvedShutdownOptions {
+  const given = optionsObject('createShutdown', options, KNOWN_KEYS)
+  const drainDelayMs =
+    given.drainDelayMs === undefined
+      ? DEFAULTS.drainDelayMs
+      : milliseconds('drainDelayMs', given.drainDelayMs, 0)
+  const timeoutMs =
+    given.timeoutMs === undefined ? DEFAULTS.timeoutMs : milliseconds('timeoutMs', given.timeoutMs)
+  if (timeoutMs <= drainDelayMs) {
     throw new InvalidOptionError(
-      'readiness',
-      'must have a `markNotReady(reason)` method',
-      show(readiness),
+      'timeoutMs',
+      `must be greater than \`drainDelayMs\` (${drainDelayMs}), which it includes`,
+      shown(timeoutMs),
     )
-  }
-  if (given.logger !== undefined && !isLogger(given.logger)) {
-    throw new InvalidOptionError(
-      'logger',
-      'must have `info`, `warn` and `error` methods',
-      show(given.logger),
-    )
-  }
-  if (given.exit !== undefined && typeof given.exit !== 'boolean') {
-    throw new InvalidOptionError('exit', 'must be a boolean', show(given.exit))
   }
   return {
-    readiness,
+    readiness:
+      given.readiness === undefined
+        ? undefined
+        : withMethods<Readiness>(
+            'readiness',
+            given.readiness,
+            ['markNotReady'],
+            'must have a `markNotReady(reason)` method',
+          ),
     drainDelayMs,
     timeoutMs,
-    hookTimeoutMs,
-    signals: [...(signals as NodeJS.Signals[])],
-    logger: given.logger ?? stderrLogger,
-    exit: given.exit ?? DEFAULTS.exit,
+    hookTimeoutMs:
+      given.hookTimeoutMs === undefined
+        ? DEFAULTS.hookTimeoutMs
+        : milliseconds('hookTimeoutMs', given.hookTimeoutMs),
+    signals: given.signals === undefined ? DEFAULTS.signals : signalList(given.signals),
+    logger: logger ?? resolveLogger('logger', given.logger, PACKAGE_NAME),
+    exit: given.exit === undefined ? DEFAULTS.exit : bool('exit', given.exit),
   }
+}
+
+/** Checks the options of one `onClose()` call; returns the hook's timeout. */
+export function resolveHookTimeout(options: unknown, fallback: number): number {
+  const given = optionsObject('onClose', options, HOOK_KEYS)
+  return given.timeoutMs === undefined ? fallback : milliseconds('timeoutMs', given.timeoutMs)
 }

@@ -1,8 +1,9 @@
 import { Server as NetServer } from 'node:net'
-import { constants } from 'node:os'
+import { errorText, monotonicMs, InvalidOptionError } from '@uptimekit/internal'
 import { type CloseHook, type HookResult, createCloseHooks } from './close-hooks.js'
+import { type Member, processCoordinator } from './coordinator.js'
 import { trackConnections } from './connection-tracker.js'
-import { InvalidOptionError, ShutdownDisposedError } from './errors.js'
+import { ShutdownDisposedError } from './errors.js'
 import { type CloseHookOptions, type ShutdownOptions, resolveOptions } from './options.js'
 
 /** What a shutdown did, as `shutdown()` resolves it (when `exit` is off) and the last log line says. */
@@ -50,9 +51,19 @@ const describe = (value: unknown): string =>
       : typeof value
 
 /**
+ * The quiet window before the listener closes: the last fifth of the drain delay, at most 1 s.
+ * In it responses stop asking clients to reconnect, so no client is in the middle of a TCP
+ * handshake when the listener closes (the kernel resets connections still in its accept queue).
+ */
+export const quietWindowMs = (drainDelayMs: number): number =>
+  Math.min(1000, Math.round(drainDelayMs / 5))
+
+/**
  * Drains `server` gracefully on SIGTERM/SIGINT (or `shutdown()`): flips readiness, keeps
  * serving for `drainDelayMs`, closes the listener and the idle keep-alive connections, lets
- * in-flight requests finish with `Connection: close`, runs the close hooks, exits.
+ * in-flight requests finish with `Connection: close`, runs the close hooks, exits. Every
+ * server of the process with a shutdown drains on the same signal, and the process exits once,
+ * after the last one.
  *
  * @example
  * ```ts
@@ -71,18 +82,21 @@ export function createShutdown(server: NetServer, options?: ShutdownOptions): Sh
   }
   const { readiness, drainDelayMs, timeoutMs, signals, logger, exit, hookTimeoutMs } =
     resolveOptions(options)
+  const coordinator = processCoordinator()
   const tracker = trackConnections(server)
   const hooks = createCloseHooks(hookTimeoutMs)
   const forced = new AbortController()
   const hookResults: HookResult[] = []
   const timers = new Set<NodeJS.Timeout>()
+  const quietMs = quietWindowMs(drainDelayMs)
   let outcome: Promise<ShutdownOutcome> | undefined
   let settle: ((outcome: ShutdownOutcome) => void) | undefined
   let startedAt = 0
   let disposed = false
+  let leave = (): void => {}
 
   const detach = (): void => {
-    for (const signal of signals) process.off(signal, onSignal)
+    leave()
     for (const timer of timers) clearTimeout(timer)
     tracker.dispose()
   }
@@ -101,7 +115,7 @@ export function createShutdown(server: NetServer, options?: ShutdownOptions): Sh
     const done: ShutdownOutcome = {
       ...result,
       hooks: [...hookResults],
-      durationMs: Math.round(performance.now() - startedAt),
+      durationMs: Math.round(monotonicMs() - startedAt),
     }
     const resolve = settle
     settle = undefined
@@ -110,17 +124,36 @@ export function createShutdown(server: NetServer, options?: ShutdownOptions): Sh
     if (done.exitCode === 0) logger.info(summary, 'shutdown complete')
     else logger.warn(summary, 'shutdown complete')
     resolve(done)
-    if (exit) process.exit(done.exitCode)
+    // Exits the process (when wanted) once the last shutdown of the process has ended.
+    coordinator.settled(member, done.exitCode)
+  }
+
+  // Keeps the listener open past the drain delay while connections still arrive, so none is
+  // in the middle of its handshake at the close; for at most another drain delay, and never
+  // past half the time left before the deadline.
+  const waitForQuiet = async (): Promise<void> => {
+    const latest = startedAt + Math.min(2 * drainDelayMs, (drainDelayMs + timeoutMs) / 2)
+    for (;;) {
+      const left = quietMs - tracker.sinceLastAccept()
+      const room = latest - monotonicMs()
+      if (left <= 0 || room <= 0 || forced.signal.aborted) return
+      await wait(Math.ceil(Math.min(left, room)))
+    }
   }
 
   const drain = async (reason: string): Promise<void> => {
-    await wait(drainDelayMs)
+    await wait(drainDelayMs - quietMs)
+    tracker.beginQuiet()
+    await wait(quietMs)
+    await waitForQuiet()
     if (forced.signal.aborted) return
     const closed = new Promise<'closed'>((resolve) =>
       tracker.closeListener(() => resolve('closed')),
     )
     logger.info({ open: tracker.open }, 'listener closed, draining connections')
-    const deadline = wait(timeoutMs - drainDelayMs).then(() => 'timeout' as const)
+    const deadline = wait(Math.max(1, timeoutMs - (monotonicMs() - startedAt))).then(
+      () => 'timeout' as const,
+    )
     const first = await Promise.race([closed, deadline])
     if (forced.signal.aborted) return
     let destroyedConnections = 0
@@ -141,20 +174,19 @@ export function createShutdown(server: NetServer, options?: ShutdownOptions): Sh
     })
   }
 
-  const start = (reason: string): Promise<ShutdownOutcome> => {
-    if (outcome !== undefined) return outcome
-    if (disposed) return Promise.reject(new ShutdownDisposedError())
-    startedAt = performance.now()
+  const begin = (reason: string): void => {
+    if (outcome !== undefined || disposed) return
+    startedAt = monotonicMs()
     outcome = new Promise((resolve) => (settle = resolve))
     logger.info({ reason, drainDelayMs, timeoutMs }, 'shutdown started')
     try {
       readiness?.markNotReady(reason)
     } catch (err) {
-      logger.error({ err: err instanceof Error ? err.message : String(err) }, 'markNotReady threw')
+      logger.error({ err: errorText(err) }, 'markNotReady threw')
     }
     tracker.beginDrain()
     drain(reason).catch((err: unknown) => {
-      logger.error({ err: err instanceof Error ? err.message : String(err) }, 'shutdown failed')
+      logger.error({ err: errorText(err) }, 'shutdown failed')
       finish({
         reason,
         result: 'timed_out',
@@ -162,26 +194,32 @@ export function createShutdown(server: NetServer, options?: ShutdownOptions): Sh
         destroyedConnections: tracker.destroyAll(),
       })
     })
-    return outcome
   }
 
-  function onSignal(signal: NodeJS.Signals): void {
-    if (outcome === undefined) {
-      void start(signal)
-      return
-    }
-    const exitCode = 128 + (constants.signals[signal] ?? 0)
-    logger.warn({ signal, exitCode }, 'second signal, exiting now')
-    forced.abort(new Error(`second signal ${signal}`))
-    const destroyedConnections = tracker.destroyAll()
-    finish({ reason: signal, result: 'forced', exitCode, destroyedConnections })
+  const member: Member = {
+    signals,
+    exit,
+    get started() {
+      return outcome !== undefined
+    },
+    start: begin,
+    force(signal, exitCode) {
+      if (settle === undefined) return
+      logger.warn({ signal, exitCode }, 'second signal, exiting now')
+      forced.abort(new Error(`second signal ${signal}`))
+      const destroyedConnections = tracker.destroyAll()
+      finish({ reason: signal, result: 'forced', exitCode, destroyedConnections })
+    },
   }
-
-  for (const signal of signals) process.on(signal, onSignal)
+  leave = coordinator.join(member)
 
   return {
     onClose: (name, fn, hookOptions) => hooks.add(name, fn, hookOptions),
-    shutdown: (reason = 'shutdown() called') => start(reason),
+    shutdown(reason = 'shutdown() called') {
+      if (outcome === undefined && disposed) return Promise.reject(new ShutdownDisposedError())
+      coordinator.start(member, reason)
+      return outcome!
+    },
     get isShuttingDown() {
       return outcome !== undefined
     },

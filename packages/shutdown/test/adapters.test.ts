@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import express from 'express'
 import Fastify from 'fastify'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { listenWithShutdown } from '../src/express.js'
 import { shutdownPlugin } from '../src/fastify.js'
 import type { ShutdownOptions } from '../src/options.js'
@@ -58,8 +58,9 @@ describe.each([
   it('answers 200 with Connection: close during the drain, never 503', async () => {
     const { url, shutdown } = await start({
       ...base,
-      drainDelayMs: 300,
-      timeoutMs: 2000,
+      // The last fifth is the quiet window, in which responses stop saying close.
+      drainDelayMs: 1500,
+      timeoutMs: 3000,
       logger: recordLogs().logger,
     })
     const done = shutdown.shutdown('deploy')
@@ -97,7 +98,15 @@ describe.each([
   it('rejects bad options before listening', async () => {
     await expect(start({ ...base, drainDelayMs: -1 })).rejects.toMatchObject({
       code: 'UPTIMEKIT_INVALID_OPTION',
-      message: '`drainDelayMs` must be a non-negative integer of milliseconds (got -1)',
+      message: '`drainDelayMs` must be an integer of milliseconds from 0 to 2147483647 (got -1)',
+    })
+  })
+
+  it('rejects a mistyped option, naming the real one', async () => {
+    await expect(start({ ...base, drainDelay: 100 } as ShutdownOptions)).rejects.toMatchObject({
+      code: 'UPTIMEKIT_INVALID_OPTION',
+      option: 'drainDelay',
+      message: expect.stringContaining('did you mean `drainDelayMs`?') as string,
     })
   })
 })
@@ -105,12 +114,15 @@ describe.each([
 describe('listenWithShutdown', () => {
   it('rejects when the port is taken and stops listening for signals', async () => {
     const before = process.listenerCount('SIGUSR2')
-    const { server, port } = await listenWithShutdown(express(), {
+    const { server, port, shutdown } = await listenWithShutdown(express(), {
       port: 0,
       host: '127.0.0.1',
       signals: ['SIGUSR2'],
     })
-    onTestFinished(() => void server.close())
+    onTestFinished(() => {
+      shutdown.dispose()
+      server.close()
+    })
     await expect(
       listenWithShutdown(express(), { port, host: '127.0.0.1', signals: ['SIGUSR2'] }),
     ).rejects.toMatchObject({ code: 'EADDRINUSE' })
@@ -149,5 +161,32 @@ describe('shutdownPlugin', () => {
       'close hook done',
       'shutdown complete',
     ])
+  })
+})
+
+describe('the default logger', () => {
+  it('writes one JSON line per step on stderr for a plain Fastify() without a logger', async () => {
+    const lines: string[] = []
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk))
+      return true
+    })
+    onTestFinished(() => write.mockRestore())
+    const app = Fastify()
+    onTestFinished(() => app.close())
+    await app.register(shutdownPlugin, { signals: [], exit: false, drainDelayMs: 0 })
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    await app.shutdown.shutdown('deploy')
+    write.mockRestore()
+    const events = lines.map((line) => JSON.parse(line) as { name: string; msg: string })
+    expect(events.map(({ name, msg }) => `${name} ${msg}`)).toEqual(
+      [
+        'shutdown started',
+        'listener closed, draining connections',
+        'connections drained',
+        'close hook done',
+        'shutdown complete',
+      ].map((msg) => `@uptimekit/shutdown ${msg}`),
+    )
   })
 })

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http'
 import { describe, expect, it } from 'vitest'
 import { InvalidOptionError, isInvalidOptionError } from '../src/errors.js'
-import type { ShutdownOptions } from '../src/options.js'
+import { DEFAULTS, type ShutdownOptions } from '../src/options.js'
 import { createShutdown } from '../src/shutdown.js'
 
 const server = createServer()
@@ -10,22 +10,32 @@ const bad: [string, ShutdownOptions, string][] = [
   [
     'a negative drain delay',
     { drainDelayMs: -5 },
-    '`drainDelayMs` must be a non-negative integer of milliseconds (got -5)',
+    '`drainDelayMs` must be an integer of milliseconds from 0 to 2147483647 (got -5)',
   ],
   [
     'a string delay',
     { drainDelayMs: '5000' as unknown as number },
-    '`drainDelayMs` must be a non-negative integer of milliseconds (got "5000")',
+    '`drainDelayMs` must be an integer of milliseconds from 0 to 2147483647 (got "5000")',
   ],
   [
     'a zero timeout',
     { timeoutMs: 0 },
-    '`timeoutMs` must be a positive integer of milliseconds (got 0)',
+    '`timeoutMs` must be an integer of milliseconds from 1 to 2147483647 (got 0)',
   ],
   [
     'a fractional timeout',
     { timeoutMs: 1.5 },
-    '`timeoutMs` must be a positive integer of milliseconds (got 1.5)',
+    '`timeoutMs` must be an integer of milliseconds from 1 to 2147483647 (got 1.5)',
+  ],
+  [
+    'a timeout past what a timer can wait (it would fire at once)',
+    { timeoutMs: 3e9 },
+    '`timeoutMs` must be an integer of milliseconds from 1 to 2147483647 (got 3000000000)',
+  ],
+  [
+    'a mistyped option',
+    { drainDelay: 100 } as ShutdownOptions,
+    '`drainDelay` is not an option of createShutdown; did you mean `drainDelayMs`? (options: readiness, drainDelayMs, timeoutMs, hookTimeoutMs, signals, logger, exit) (got 100)',
   ],
   [
     'a timeout shorter than the drain delay',
@@ -35,7 +45,7 @@ const bad: [string, ShutdownOptions, string][] = [
   [
     'a NaN hook timeout',
     { hookTimeoutMs: Number.NaN },
-    '`hookTimeoutMs` must be a positive integer of milliseconds (got NaN)',
+    '`hookTimeoutMs` must be an integer of milliseconds from 1 to 2147483647 (got NaN)',
   ],
   [
     'signals as a string',
@@ -50,7 +60,7 @@ const bad: [string, ShutdownOptions, string][] = [
   [
     'a logger without warn',
     { logger: { info() {}, error() {} } as never },
-    '`logger` must have `info`, `warn` and `error` methods (got an object)',
+    '`logger` must be false or have info, warn and error methods (pino-shaped) (got an object)',
   ],
   ['exit as a string', { exit: 'no' as unknown as boolean }, '`exit` must be a boolean (got "no")'],
 ]
@@ -85,14 +95,22 @@ describe('createShutdown options', () => {
 
   it('rejects a bad close hook at onClose()', () => {
     const shutdown = createShutdown(server, { signals: [] })
-    expect(() => shutdown.onClose('', () => {})).toThrow('`name` must be a non-empty string (got )')
+    expect(() => shutdown.onClose('', () => {})).toThrow(
+      '`name` must be a non-empty string (got "")',
+    )
     expect(() => shutdown.onClose('db', 'quit' as never)).toThrow(
-      '`fn` must be a function (got string)',
+      '`fn` must be a function (got "quit")',
     )
     expect(() => shutdown.onClose('db', () => {}, { timeoutMs: -1 })).toThrow(
-      '`timeoutMs` must be a positive integer of milliseconds (got -1)',
+      '`timeoutMs` must be an integer of milliseconds from 1 to 2147483647 (got -1)',
     )
     shutdown.dispose()
+  })
+
+  it('freezes DEFAULTS, the signal list included', () => {
+    expect(Object.isFrozen(DEFAULTS)).toBe(true)
+    expect(Object.isFrozen(DEFAULTS.signals)).toBe(true)
+    expect(() => (DEFAULTS.signals as NodeJS.Signals[]).push('SIGHUP')).toThrow(TypeError)
   })
 
   it('tells its errors apart from others by code', () => {

@@ -145,7 +145,8 @@ describe('createShutdown with exit off', () => {
 
   it('answers requests during the drain delay, with Connection: close', async () => {
     const { server, url } = await listening()
-    const shutdown = createShutdown(server, { ...quietly(), drainDelayMs: 300, timeoutMs: 2000 })
+    // The last fifth is the quiet window, in which responses stop saying close.
+    const shutdown = createShutdown(server, { ...quietly(), drainDelayMs: 1500, timeoutMs: 3000 })
     const done = shutdown.shutdown()
     await sleep(100)
     const res = await fetch(url)
