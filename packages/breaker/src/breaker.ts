@@ -1,113 +1,38 @@
-import { CLOSED, type Circuit, type CircuitState, type HalfOpenCircuit } from './circuit.js'
+import { errorText, monotonicMs, type Logger } from '@uptimekit/internal'
+import { CLOSED, type Circuit, type CircuitState } from './circuit.js'
+import { ConsecutiveFailures } from './consecutive-failures.js'
 import { CallTimeoutError, CircuitOpenError } from './errors.js'
+import type {
+  FailureEvent,
+  RejectEvent,
+  StateChangeEvent,
+  SuccessEvent,
+  TimeoutEvent,
+} from './events.js'
 import { Listeners } from './listeners.js'
 import { NEVER_ABORTED_SIGNAL } from './never-aborted-signal.js'
 import {
   resolveBreakerOptions,
   type CircuitBreakerOptions,
-  type Logger,
   type ResolvedBreakerOptions,
 } from './options.js'
-import { RollingWindow, type WindowCounts } from './rolling-window.js'
-
-/** Payload of `onStateChange`. */
-export interface StateChangeEvent {
-  /** State before the change. */
-  from: CircuitState
-  /** State after the change. */
-  to: CircuitState
-}
-
-/** Payload of `onSuccess`. */
-export interface SuccessEvent {
-  /**
-   * Time from admission to settlement, in milliseconds. Measured only while a success or
-   * failure listener or a rolling window exists (the clock costs more than the rest of a call);
-   * 0 for calls admitted before that.
-   */
-  durationMs: number
-}
-
-/** Payload of `onFailure`. */
-export interface FailureEvent {
-  /** The error the call failed with; `undefined` for a slow success or a bare `permit.failure()`. */
-  error: unknown
-  /** `error`: the call threw; `timeout`: it ran past `callTimeoutMs`; `slow`: past `slowCallMs`. */
-  reason: 'error' | 'timeout' | 'slow'
-  /** As in `SuccessEvent`. */
-  durationMs: number
-}
-
-/** Payload of `onReject`. */
-export interface RejectEvent {
-  /** The error the rejected caller receives. */
-  error: CircuitOpenError
-}
-
-/** Payload of `onTimeout`. */
-export interface TimeoutEvent {
-  /** The error the timed-out caller receives (also the reason of the call's AbortSignal). */
-  error: CallTimeoutError
-}
-
-/**
- * `auto`: the breaker opens and closes itself. `forced_open`: held open by `forceOpen()`.
- * `disabled`: every call passes uncounted, see `disable()`.
- */
-export type BreakerMode = 'auto' | 'forced_open' | 'disabled'
-
-/** A point-in-time view of a breaker, JSON-ready. */
-export interface BreakerSnapshot {
-  /** The breaker's name. */
-  name: string
-  /** Current state, after applying an elapsed reset timeout. */
-  state: CircuitState
-  /** Who is in control, see `BreakerMode`. */
-  mode: BreakerMode
-  /** Failures in a row while closed (reset by any success). */
-  consecutiveFailures: number
-  /** Counts of the rolling window, or `null` without one. */
-  window: WindowCounts | null
-  /** Trial calls in flight and succeeded, or `null` unless half-open. */
-  halfOpen: { inFlight: number; successes: number } | null
-  /** When the circuit opened, epoch ms, or `null` unless open. */
-  openedAt: number | null
-  /** When the next call becomes a trial, epoch ms, or `null` unless open on its own. */
-  nextAttemptAt: number | null
-  /** Times the circuit reopened in a row after failed trials; drives the reset backoff. */
-  reopenCount: number
-}
-
-/** What `healthCheck()` resolves with while the circuit is not open. */
-export interface BreakerHealthDetails {
-  /** `closed` or `half_open`. */
-  state: CircuitState
-  /** See `BreakerMode`. */
-  mode: BreakerMode
-}
-
-/**
- * The right to make one call, from `tryAcquire()`. Report its outcome exactly once; later
- * reports are ignored, and so are reports for a circuit that changed state meanwhile.
- */
-export interface CircuitPermit {
-  /** The call succeeded (still a failure if it took `slowCallMs` or more). */
-  success(): void
-  /** The call failed; counts as a failure whatever `isFailure` says (apply `countsAsFailure` first). */
-  failure(error?: unknown): void
-  /** The call was given up (the client left): frees a trial slot, counts neither way. */
-  release(): void
-}
+import type { CircuitPermit } from './permit.js'
+import { RollingWindow } from './rolling-window.js'
+import type { BreakerHealthDetails, BreakerMode, BreakerSnapshot } from './snapshot.js'
+import { callWithTimeout } from './timed-call.js'
 
 /** Admission of a call that is not counted (the breaker is disabled). */
 const UNCOUNTED = -1
+/** `startedAt` of a call admitted while nothing needed its duration (no clock read). */
+const NO_START = -1
 /** Retry-After hint when half-open trials are in flight: a trial may close the circuit any moment. */
 const TRIAL_RETRY_AFTER_MS = 1000
 
 /**
  * A circuit breaker: stops calling a failing dependency for a while, then lets a few trial
- * calls through to see whether it recovered. No timer runs while closed or open: the end of
- * the open period is checked against the clock on the next call or read.
+ * calls through to see whether it recovered. Every duration is measured on the monotonic
+ * clock, so a wall-clock step neither holds the circuit open nor half-opens it early. No timer
+ * runs while closed or open: the end of the open period is checked on the next call or read.
  *
  * @example
  * ```ts
@@ -118,21 +43,20 @@ const TRIAL_RETRY_AFTER_MS = 1000
 export class CircuitBreaker {
   /** The breaker's name, as given. */
   readonly name: string
-  private readonly failureThreshold: number
   private readonly successThreshold: number
   private readonly resetTimeoutMs: number
   private readonly callTimeoutMs: number | undefined
   private readonly halfOpenMaxCalls: number
   private readonly isFailure: ((error: unknown) => boolean) | undefined
-  private readonly windowOptions: ResolvedBreakerOptions['window']
+  private readonly slowCallMs: number | undefined
+  private readonly streak: ConsecutiveFailures
   private readonly window: RollingWindow | undefined
   private readonly backoff: ResolvedBreakerOptions['backoff']
-  private readonly logger: Logger | undefined
+  private readonly logger: Logger
   private circuit: Circuit = CLOSED
   private mode: BreakerMode = 'auto'
   /** Bumped on every transition, so outcomes of calls admitted under an older state are ignored. */
   private generation = 0
-  private consecutiveFailures = 0
   private reopenCount = 0
   private clockNeeded: boolean
   private stateListeners: Listeners<StateChangeEvent> | undefined
@@ -145,41 +69,49 @@ export class CircuitBreaker {
   constructor(options: CircuitBreakerOptions) {
     const o = resolveBreakerOptions(options)
     this.name = o.name
-    this.failureThreshold = o.failureThreshold
     this.successThreshold = o.successThreshold
     this.resetTimeoutMs = o.resetTimeoutMs
     this.callTimeoutMs = o.callTimeoutMs
     this.halfOpenMaxCalls = o.halfOpenMaxCalls
     this.isFailure = o.isFailure
-    this.windowOptions = o.window
-    this.window = o.windowEnabled
-      ? new RollingWindow(o.window.windowMs, o.window.buckets)
-      : undefined
+    this.slowCallMs = o.window?.slowCallMs
+    this.streak = new ConsecutiveFailures(o.failureThreshold)
+    const w = o.window
+    this.window =
+      w === undefined
+        ? undefined
+        : new RollingWindow(w.windowMs, w.buckets, w.minimumCalls, w.failureRateThreshold)
     this.backoff = o.backoff
     this.logger = o.logger
-    this.clockNeeded = o.windowEnabled
+    this.clockNeeded = w !== undefined
   }
 
   /** Current state. An elapsed reset timeout turns `open` into `half_open` on this read. */
   get state(): CircuitState {
-    this.refresh()
+    this.refresh(monotonicMs())
     return this.circuit.state
   }
 
   /**
    * Runs `fn` if the circuit lets it through and counts its outcome. `fn` gets an AbortSignal
-   * that aborts on `callTimeoutMs` or when `signal` aborts (without either, a signal that never
-   * aborts). Rejects at once with `CircuitOpenError` while open, with `CallTimeoutError` past
-   * `callTimeoutMs`, with `signal.reason` if `signal` is already aborted, or with `fn`'s error.
-   * An error thrown while `signal` is aborted is the caller's doing and is not counted.
+   * that aborts on `callTimeoutMs` or when `signal` aborts (with `callTimeoutMs: Infinity` and
+   * no `signal`, a signal that never aborts). Rejects at once with `CircuitOpenError` while
+   * open, with `CallTimeoutError` past `callTimeoutMs`, with `signal.reason` if `signal` is
+   * already aborted, or with `fn`'s error. An error thrown while `signal` is aborted is the
+   * caller's doing and is not counted.
    */
   execute<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted === true) return Promise.reject(signal.reason as Error)
     const generation = this.admit()
     if (typeof generation !== 'number') return Promise.reject(generation)
-    const startedAt = this.clockNeeded ? Date.now() : -1
-    if (this.callTimeoutMs !== undefined) {
-      return this.executeTimed(fn, generation, startedAt, this.callTimeoutMs, signal)
+    const startedAt = this.clockNeeded ? monotonicMs() : NO_START
+    const timeoutMs = this.callTimeoutMs
+    if (timeoutMs !== undefined) {
+      return callWithTimeout(fn, timeoutMs, signal, {
+        succeeded: () => this.succeeded(generation, startedAt),
+        errored: (error) => this.settleError(generation, startedAt, error, signal),
+        timedOut: () => this.timedOut(generation, startedAt, timeoutMs, signal),
+      })
     }
     let pending: T | PromiseLike<T>
     try {
@@ -203,28 +135,39 @@ export class CircuitBreaker {
   /**
    * Asks for the right to make one call outside `execute()` (the route guards do this): returns
    * a permit to report the outcome on, or the `CircuitOpenError` a rejected caller should get
-   * (the rejection is already counted and emitted). `callTimeoutMs` does not apply to permits.
+   * (the rejection is already counted and emitted). A half-open trial permit not settled within
+   * `callTimeoutMs` counts as a failed trial (an unref()ed timer), so a trial whose outcome is
+   * never reported cannot hold the circuit half-open; other permits have no deadline.
    */
   tryAcquire(): CircuitPermit | CircuitOpenError {
     const generation = this.admit()
     if (typeof generation !== 'number') return generation
-    const startedAt = this.clockNeeded ? Date.now() : -1
+    const startedAt = this.clockNeeded ? monotonicMs() : NO_START
     let settled = false
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const settle = (): boolean => {
+      if (settled) return false
+      settled = true
+      if (timer !== undefined) clearTimeout(timer)
+      return true
+    }
+    const timeoutMs = this.callTimeoutMs
+    if (this.circuit.state === 'half_open' && timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        if (settle()) this.timedOut(generation, startedAt, timeoutMs, undefined)
+      }, timeoutMs)
+      // Bookkeeping only: the trial's own work keeps the process up if it needs to.
+      timer.unref()
+    }
     return {
       success: () => {
-        if (settled) return
-        settled = true
-        this.succeeded(generation, startedAt)
+        if (settle()) this.succeeded(generation, startedAt)
       },
       failure: (error?: unknown) => {
-        if (settled) return
-        settled = true
-        this.failed(generation, startedAt, error, 'error')
+        if (settle()) this.failed(generation, startedAt, error, 'error')
       },
       release: () => {
-        if (settled) return
-        settled = true
-        this.released(generation)
+        if (settle()) this.released(generation)
       },
     }
   }
@@ -233,7 +176,7 @@ export class CircuitBreaker {
   countsAsFailure(error: unknown): boolean {
     if (this.isFailure === undefined) return true
     try {
-      return this.isFailure(error)
+      return Boolean(this.isFailure(error))
     } catch {
       return true
     }
@@ -273,17 +216,22 @@ export class CircuitBreaker {
 
   /** State, counts and next attempt time, as plain data. */
   snapshot(): BreakerSnapshot {
-    this.refresh()
+    const now = monotonicMs()
+    this.refresh(now)
     const c = this.circuit
+    const open = c.state === 'open'
     return {
       name: this.name,
       state: c.state,
       mode: this.mode,
-      consecutiveFailures: this.consecutiveFailures,
-      window: this.window === undefined ? null : this.window.read(Date.now()),
+      consecutiveFailures: this.streak.count,
+      window: this.window === undefined ? null : this.window.read(now),
       halfOpen: c.state === 'half_open' ? { inFlight: c.inFlight, successes: c.successes } : null,
-      openedAt: c.state === 'open' ? c.openedAt : null,
-      nextAttemptAt: c.state === 'open' && c.retryAt !== Infinity ? Math.ceil(c.retryAt) : null,
+      openedAt: open ? c.openedAtEpoch : null,
+      nextAttemptAt:
+        open && c.retryAt !== Infinity
+          ? Math.ceil(c.openedAtEpoch + (c.retryAt - c.openedAt))
+          : null,
       reopenCount: this.reopenCount,
     }
   }
@@ -295,9 +243,10 @@ export class CircuitBreaker {
    */
   healthCheck(): (signal: AbortSignal) => Promise<BreakerHealthDetails> {
     return () => {
-      this.refresh()
+      const now = monotonicMs()
+      this.refresh(now)
       const c = this.circuit
-      if (c.state === 'open') return Promise.reject(this.openError(c.retryAt, Date.now()))
+      if (c.state === 'open') return Promise.reject(this.openError(c.retryAt, now))
       return Promise.resolve({ state: c.state, mode: this.mode })
     }
   }
@@ -305,7 +254,12 @@ export class CircuitBreaker {
   /** Opens the circuit and holds it open (no trials) until `forceClose()`. */
   forceOpen(): void {
     this.mode = 'forced_open'
-    this.moveTo({ state: 'open', openedAt: Date.now(), retryAt: Infinity })
+    this.moveTo({
+      state: 'open',
+      openedAt: monotonicMs(),
+      openedAtEpoch: Date.now(),
+      retryAt: Infinity,
+    })
   }
 
   /**
@@ -331,7 +285,7 @@ export class CircuitBreaker {
     if (this.circuit.state === 'closed') {
       return this.mode === 'disabled' ? UNCOUNTED : this.generation
     }
-    const now = Date.now()
+    const now = monotonicMs()
     this.refresh(now)
     // Re-read: refresh() may transition, and a state listener may transition again.
     const c = this.circuit as Circuit
@@ -342,17 +296,15 @@ export class CircuitBreaker {
     return this.generation
   }
 
-  private refresh(now: number = Date.now()): void {
+  private refresh(now: number): void {
     const c = this.circuit
     if (c.state === 'open' && now >= c.retryAt) {
-      const halfOpen: HalfOpenCircuit = { state: 'half_open', inFlight: 0, successes: 0 }
-      this.moveTo(halfOpen)
+      this.moveTo({ state: 'half_open', inFlight: 0, successes: 0 })
     }
   }
 
   private openError(retryAt: number, now: number): CircuitOpenError {
-    const c = this.circuit
-    if (c.state === 'half_open') {
+    if (this.circuit.state === 'half_open') {
       return new CircuitOpenError(this.name, 'half_open', TRIAL_RETRY_AFTER_MS, false)
     }
     const held = retryAt === Infinity
@@ -365,49 +317,18 @@ export class CircuitBreaker {
     return error
   }
 
-  private executeTimed<T>(
-    fn: (signal: AbortSignal) => T | PromiseLike<T>,
+  /** A call ran past `callTimeoutMs`: it fails, unless the caller had given up first. */
+  private timedOut(
     generation: number,
     startedAt: number,
     timeoutMs: number,
     signal: AbortSignal | undefined,
-  ): Promise<T> {
-    const controller = new AbortController()
-    const forwardAbort = (): void => controller.abort(signal?.reason)
-    signal?.addEventListener('abort', forwardAbort, { once: true })
-    let timer: ReturnType<typeof setTimeout> | undefined
-    let done = false
-    const finish = (): boolean => {
-      if (done) return false
-      done = true
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', forwardAbort)
-      return true
-    }
-    const timeout = new Promise<never>((_, reject) => {
-      // Not unref()ed: a pending call must still time out when nothing else keeps the process up.
-      timer = setTimeout(() => {
-        if (!finish()) return
-        const error = new CallTimeoutError(this.name, timeoutMs)
-        controller.abort(error)
-        this.timeoutListeners?.emit({ error })
-        if (signal?.aborted === true) this.released(generation)
-        else this.failed(generation, startedAt, error, 'timeout')
-        reject(error)
-      }, timeoutMs)
-    })
-    const call = new Promise<T>((resolve) => resolve(fn(controller.signal))).then(
-      (value) => {
-        if (finish()) this.succeeded(generation, startedAt)
-        return value
-      },
-      (error: unknown) => {
-        if (finish()) this.settleError(generation, startedAt, error, signal)
-        throw error
-      },
-    )
-    // Once the timeout wins, the call's late outcome is dropped; race() keeps it from going unhandled.
-    return Promise.race([call, timeout])
+  ): CallTimeoutError {
+    const error = new CallTimeoutError(this.name, timeoutMs)
+    this.timeoutListeners?.emit({ error })
+    if (signal?.aborted === true) this.released(generation)
+    else this.failed(generation, startedAt, error, 'timeout')
+    return error
   }
 
   private settleError(
@@ -423,13 +344,12 @@ export class CircuitBreaker {
 
   private succeeded(generation: number, startedAt: number): void {
     if (generation !== this.generation) return
-    let now = 0
+    let now = NO_START
     let durationMs = 0
-    if (startedAt !== -1) {
-      now = Date.now()
+    if (startedAt !== NO_START) {
+      now = monotonicMs()
       durationMs = now - startedAt
-      const slowCallMs = this.windowOptions.slowCallMs
-      if (slowCallMs !== undefined && durationMs >= slowCallMs) {
+      if (this.slowCallMs !== undefined && durationMs >= this.slowCallMs) {
         this.failed(generation, startedAt, undefined, 'slow')
         return
       }
@@ -438,8 +358,8 @@ export class CircuitBreaker {
     if (generation !== this.generation) return
     const c = this.circuit
     if (c.state === 'closed') {
-      this.consecutiveFailures = 0
-      this.window?.record(now, false, false)
+      this.streak.success()
+      this.window?.success(now)
     } else if (c.state === 'half_open') {
       c.inFlight--
       c.successes++
@@ -454,26 +374,21 @@ export class CircuitBreaker {
     reason: FailureEvent['reason'],
   ): void {
     if (generation !== this.generation) return
-    const now = startedAt === -1 && this.window === undefined ? 0 : Date.now()
-    const durationMs = startedAt === -1 ? 0 : now - startedAt
+    const now = startedAt === NO_START && this.window === undefined ? NO_START : monotonicMs()
+    const durationMs = startedAt === NO_START ? 0 : now - startedAt
     this.failureListeners?.emit({ error, reason, durationMs })
     if (generation !== this.generation) return
     const c = this.circuit
     if (c.state === 'half_open') {
       this.reopenCount++
-      this.open(now === 0 ? Date.now() : now)
+      this.open(now === NO_START ? monotonicMs() : now)
       return
     }
     if (c.state !== 'closed') return
-    this.consecutiveFailures++
-    const w = this.windowOptions
-    this.window?.record(now, true, reason === 'slow')
-    if (
-      this.consecutiveFailures >= this.failureThreshold ||
-      this.window?.exceeds(now, w.minimumCalls, w.failureRateThreshold) === true
-    ) {
-      this.open(now === 0 ? Date.now() : now)
-    }
+    // Both counters see every failure, whichever of them trips.
+    const streakTrips = this.streak.failure()
+    const windowTrips = this.window?.failure(now, reason === 'slow') === true
+    if (streakTrips || windowTrips) this.open(now === NO_START ? monotonicMs() : now)
   }
 
   private released(generation: number): void {
@@ -485,13 +400,13 @@ export class CircuitBreaker {
     const { factor, maxResetTimeoutMs, jitterRatio } = this.backoff
     const grown = Math.min(maxResetTimeoutMs, this.resetTimeoutMs * factor ** this.reopenCount)
     const retryAt = now + grown * (1 - jitterRatio * Math.random())
-    this.moveTo({ state: 'open', openedAt: now, retryAt })
+    this.moveTo({ state: 'open', openedAt: now, openedAtEpoch: Date.now(), retryAt })
   }
 
   private close(): void {
-    this.consecutiveFailures = 0
     this.reopenCount = 0
-    this.window?.clear()
+    this.streak.reset()
+    this.window?.reset()
     this.moveTo(CLOSED)
   }
 
@@ -503,14 +418,17 @@ export class CircuitBreaker {
     const fields = { breaker: this.name, from, to: next.state, mode: this.mode }
     if (next.state === 'open') {
       const retryInMs = next.retryAt === Infinity ? null : Math.ceil(next.retryAt - next.openedAt)
-      this.logger?.warn({ ...fields, retryInMs }, `circuit "${this.name}" opened`)
+      this.logger.warn({ ...fields, retryInMs }, `circuit "${this.name}" opened`)
     } else {
-      this.logger?.info(fields, `circuit "${this.name}" is ${next.state.replace('_', '-')}`)
+      this.logger.info(fields, `circuit "${this.name}" is ${next.state.replace('_', '-')}`)
     }
     this.stateListeners?.emit({ from, to: next.state })
   }
 
   private listenerFailed(error: unknown): void {
-    this.logger?.error({ breaker: this.name, err: error }, 'a circuit breaker listener threw')
+    this.logger.error(
+      { breaker: this.name, error: errorText(error) },
+      'a circuit breaker listener threw',
+    )
   }
 }

@@ -6,12 +6,14 @@ export interface ClosedCircuit {
   readonly state: 'closed'
 }
 
-/** Calls are rejected until `retryAt` (epoch ms; `Infinity` while held by `forceOpen()`). */
+/** Calls are rejected until `retryAt` (`Infinity` while held by `forceOpen()`). */
 export interface OpenCircuit {
   readonly state: 'open'
-  /** When the circuit opened, epoch ms. */
+  /** When the circuit opened, monotonic ms. */
   readonly openedAt: number
-  /** When the next call becomes a half-open trial, epoch ms. */
+  /** When the circuit opened, epoch ms: for display only, never for a duration. */
+  readonly openedAtEpoch: number
+  /** When the next call becomes a half-open trial, monotonic ms. */
   readonly retryAt: number
 }
 

@@ -1,3 +1,4 @@
+import { writeAnswer } from '@uptimekit/internal'
 import type { Request, RequestHandler, Response } from 'express'
 import type { CircuitBreaker } from './breaker.js'
 import type { CircuitOpenError } from './errors.js'
@@ -14,15 +15,17 @@ export interface BreakerGuardOptions extends GuardOptions {
   onOpen?: (req: Request, res: Response, error: CircuitOpenError) => unknown
 }
 
+type OnOpen = NonNullable<BreakerGuardOptions['onOpen']>
+
 /**
  * Per-route Express middleware that runs the route inside `breaker`'s accounting. While the
- * circuit is open it answers 503 with `Retry-After` and a JSON body naming the breaker (or calls
+ * circuit is open it answers 503 with `Retry-After` and the house error body (or calls
  * `onOpen`). Otherwise the route runs and its response decides: 5xx (see `isFailureStatus`) is
  * a failure, anything else a success, a client that disconnects first counts neither way. A
  * thrown error reaches Express's error middleware, not the guard, so the status sent for it
- * decides (500 from Express's default handler unless the error carries a 4xx/5xx `status`);
- * the breaker's `isFailure` is not consulted here.
+ * decides; the breaker's `isFailure` is not consulted here.
  *
+ * @throws InvalidOptionError on a bad breaker or option.
  * @example
  * ```ts
  * app.post('/pay', breakerGuard(payments), payHandler)
@@ -31,19 +34,15 @@ export interface BreakerGuardOptions extends GuardOptions {
  */
 export function breakerGuard(
   breaker: CircuitBreaker,
-  options: BreakerGuardOptions = {},
+  options?: BreakerGuardOptions,
 ): RequestHandler {
   assertBreaker(breaker, 'breaker')
-  const guard = createRouteGuard(options)
-  const { onOpen } = options
+  const guard = createRouteGuard<OnOpen>('breakerGuard', options)
+  const { onOpen } = guard
   return (req, res, next) => {
-    const entry = guard.enter(breaker, res)
+    const entry = guard.enter(breaker, res, req.socket)
     if (entry.admitted) return next()
-    if (onOpen === undefined) {
-      const { statusCode, headers, body } = entry.answer
-      res.status(statusCode).set(headers).send(body)
-      return
-    }
+    if (onOpen === undefined) return writeAnswer(res, entry.answer)
     new Promise((resolve) => resolve(onOpen(req, res, entry.error))).catch(next)
   }
 }

@@ -1,15 +1,4 @@
 export { CircuitBreaker } from './breaker.js'
-export type {
-  BreakerHealthDetails,
-  BreakerMode,
-  BreakerSnapshot,
-  CircuitPermit,
-  FailureEvent,
-  RejectEvent,
-  StateChangeEvent,
-  SuccessEvent,
-  TimeoutEvent,
-} from './breaker.js'
 export type { CircuitState } from './circuit.js'
 export {
   CallTimeoutError,
@@ -21,16 +10,31 @@ export {
   isInvalidOptionError,
   isRetryError,
 } from './errors.js'
+export type {
+  FailureEvent,
+  RejectEvent,
+  StateChangeEvent,
+  SuccessEvent,
+  TimeoutEvent,
+} from './events.js'
 export { DEFAULTS } from './options.js'
 export type {
   CircuitBreakerOptions,
   GuardOptions,
-  Logger,
   ReopenBackoffOptions,
   RetryOptions,
   RollingWindowOptions,
 } from './options.js'
+export type { CircuitPermit } from './permit.js'
 export { retry } from './retry.js'
 export type { WindowCounts } from './rolling-window.js'
 export { assertBreaker, circuitOpenAnswer, createRouteGuard } from './route-guard.js'
-export type { GuardEntry, GuardedResponse, HttpAnswer, RouteGuard } from './route-guard.js'
+export type {
+  GuardEntry,
+  GuardedBreaker,
+  GuardedConnection,
+  GuardedResponse,
+  RouteGuard,
+} from './route-guard.js'
+export type { BreakerHealthDetails, BreakerMode, BreakerSnapshot } from './snapshot.js'
+export type { ErrorBody, HttpAnswer, Logger, LoggerOption } from '@uptimekit/internal'

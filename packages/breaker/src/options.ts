@@ -1,14 +1,19 @@
-import { InvalidOptionError } from './errors.js'
-
-/** The pino-shaped logger the breaker reports state changes and listener errors to. */
-export interface Logger {
-  /** Circuit closed again. */
-  info(fields: object, message?: string): void
-  /** Circuit opened or was forced. */
-  warn(fields: object, message?: string): void
-  /** A listener threw; the breaker carried on. */
-  error(fields: object, message?: string): void
-}
+import {
+  finiteNumber,
+  func,
+  integer,
+  InvalidOptionError,
+  milliseconds,
+  oneOf,
+  optional,
+  optionsObject,
+  ratio,
+  resolveLogger,
+  shown,
+  text,
+  type Logger,
+  type LoggerOption,
+} from '@uptimekit/internal'
 
 /** Failure-rate mode: trip on the share of failed calls in a sliding time window. */
 export interface RollingWindowOptions {
@@ -83,10 +88,12 @@ export interface CircuitBreakerOptions {
    */
   resetTimeoutMs?: number
   /**
-   * Longest a call through `execute()` may run, in milliseconds; past it the call's
-   * AbortSignal aborts, `execute()` rejects with `CallTimeoutError` and it counts as a failure.
-   * Unset: no limit and no timer per call.
-   * @default undefined
+   * Longest a call may run, in milliseconds. Past it, a call through `execute()` has its
+   * AbortSignal aborted, rejects with `CallTimeoutError` and counts as a failure; a half-open
+   * trial taken with `tryAcquire()` (a guarded route) counts as a failed trial, so a hung trial
+   * cannot hold the circuit half-open. `Infinity` turns the limit off (no timer per call), and
+   * a dependency that hangs then never opens the circuit.
+   * @default 10000
    */
   callTimeoutMs?: number
   /**
@@ -107,10 +114,11 @@ export interface CircuitBreakerOptions {
   /** Growth of the reset timeout on repeated reopening. */
   backoff?: ReopenBackoffOptions
   /**
-   * Where state changes (`warn` on open, `info` on close) and listener errors go.
-   * @default a silent logger
+   * Where state changes (`warn` on open, `info` on half-open and close) and listener errors
+   * go: a pino-shaped logger, or `false` for none.
+   * @default one JSON line per event on stderr
    */
-  logger?: Logger
+  logger?: LoggerOption
 }
 
 /** Options of `retry()`. */
@@ -160,17 +168,63 @@ export interface GuardOptions {
   isFailureStatus?: (statusCode: number) => boolean
 }
 
-/** Every default in one place; the README's options tables mirror this object. */
-export const DEFAULTS = {
+/** Every default in one place, frozen all the way down; the README's options tables mirror it. */
+export const DEFAULTS: {
+  readonly failureThreshold: 5
+  readonly successThreshold: 1
+  readonly resetTimeoutMs: 30_000
+  readonly callTimeoutMs: 10_000
+  readonly halfOpenMaxCalls: 1
+  readonly window: {
+    readonly windowMs: 10_000
+    readonly buckets: 10
+    readonly minimumCalls: 20
+    readonly failureRateThreshold: 0.5
+  }
+  readonly backoff: {
+    readonly factor: 2
+    readonly maxResetTimeoutMs: 300_000
+    readonly jitterRatio: 0.2
+  }
+  readonly retry: {
+    readonly retries: 3
+    readonly minDelayMs: 100
+    readonly maxDelayMs: 10_000
+    readonly factor: 2
+    readonly jitter: 'full'
+  }
+  readonly guard: { readonly failureStatusFrom: 500 }
+} = Object.freeze({
   failureThreshold: 5,
   successThreshold: 1,
   resetTimeoutMs: 30_000,
+  callTimeoutMs: 10_000,
   halfOpenMaxCalls: 1,
-  window: { windowMs: 10_000, buckets: 10, minimumCalls: 20, failureRateThreshold: 0.5 },
-  backoff: { factor: 2, maxResetTimeoutMs: 300_000, jitterRatio: 0.2 },
-  retry: { retries: 3, minDelayMs: 100, maxDelayMs: 10_000, factor: 2, jitter: 'full' },
-  guard: { failureStatusFrom: 500 },
-} as const
+  window: Object.freeze({
+    windowMs: 10_000,
+    buckets: 10,
+    minimumCalls: 20,
+    failureRateThreshold: 0.5,
+  }),
+  backoff: Object.freeze({ factor: 2, maxResetTimeoutMs: 300_000, jitterRatio: 0.2 }),
+  retry: Object.freeze({
+    retries: 3,
+    minDelayMs: 100,
+    maxDelayMs: 10_000,
+    factor: 2,
+    jitter: 'full',
+  }),
+  guard: Object.freeze({ failureStatusFrom: 500 }),
+} as const)
+
+/** Rolling-window options after defaults and checks. */
+export interface ResolvedWindowOptions {
+  windowMs: number
+  buckets: number
+  minimumCalls: number
+  failureRateThreshold: number
+  slowCallMs: number | undefined
+}
 
 /** Breaker options after defaults and checks. */
 export interface ResolvedBreakerOptions {
@@ -178,97 +232,19 @@ export interface ResolvedBreakerOptions {
   failureThreshold: number
   successThreshold: number
   resetTimeoutMs: number
+  /** `undefined` when the limit is turned off (`Infinity`). */
   callTimeoutMs: number | undefined
   halfOpenMaxCalls: number
   isFailure: ((error: unknown) => boolean) | undefined
-  window: Required<Omit<RollingWindowOptions, 'slowCallMs'>> & { slowCallMs: number | undefined }
-  windowEnabled: boolean
+  /** `undefined` without a rolling window. */
+  window: ResolvedWindowOptions | undefined
   backoff: Required<ReopenBackoffOptions>
-  logger: Logger | undefined
+  logger: Logger
 }
 
 /** Retry options after defaults and checks. */
 export type ResolvedRetryOptions = Required<Omit<RetryOptions, 'retryOn' | 'signal'>> &
   Pick<RetryOptions, 'retryOn' | 'signal'>
-
-const describe = (value: unknown): string => {
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value)
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  return typeof value === 'object' ? 'an object' : typeof value
-}
-
-const fail = (option: string, rule: string, value: unknown): never => {
-  throw new InvalidOptionError(option, rule, describe(value))
-}
-
-function integer(option: string, value: unknown, min: number, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    fail(option, `must be an integer ≥ ${min}`, value)
-  }
-  return value as number
-}
-
-function positive(option: string, value: unknown, fallback: number): number
-function positive(option: string, value: unknown, fallback: undefined): number | undefined
-function positive(
-  option: string,
-  value: unknown,
-  fallback: number | undefined,
-): number | undefined {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    fail(option, 'must be a positive finite number of milliseconds', value)
-  }
-  return value as number
-}
-
-function atLeast(option: string, value: unknown, min: number, rule: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) fail(option, rule, value)
-  return value as number
-}
-
-function ratio(option: string, value: unknown, fallback: number, rule: string): number {
-  if (value === undefined) return fallback
-  const inRange =
-    typeof value === 'number' &&
-    (rule === '0 < ratio ≤ 1' ? value > 0 && value <= 1 : value >= 0 && value < 1)
-  if (!inRange) fail(option, `must be a ratio with ${rule}`, value)
-  return value as number
-}
-
-function predicate<T>(option: string, value: unknown): T | undefined {
-  if (value !== undefined && typeof value !== 'function') fail(option, 'must be a function', value)
-  return value as T | undefined
-}
-
-function object<T extends object>(option: string, value: unknown, keys: readonly string[]): T {
-  if (value === undefined) return {} as T
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    fail(option, 'must be an object', value)
-  }
-  for (const key of Object.keys(value as object)) {
-    if (!keys.includes(key)) {
-      const known = keys.map((k) => `\`${k}\``).join(', ')
-      fail(`${option}${option === '' ? '' : '.'}${key}`, `is not an option (known: ${known})`, key)
-    }
-  }
-  return value as T
-}
-
-function logger(value: unknown): Logger | undefined {
-  if (value === undefined) return undefined
-  const shaped =
-    typeof value === 'object' &&
-    value !== null &&
-    ['info', 'warn', 'error'].every(
-      (m) => typeof (value as Record<string, unknown>)[m] === 'function',
-    )
-  if (!shaped) fail('logger', 'must have info, warn and error methods (pino-shaped)', value)
-  return value as Logger
-}
 
 const BREAKER_KEYS = [
   'name',
@@ -281,162 +257,146 @@ const BREAKER_KEYS = [
   'window',
   'backoff',
   'logger',
-] as const
+]
+const WINDOW_KEYS = ['windowMs', 'buckets', 'minimumCalls', 'failureRateThreshold', 'slowCallMs']
+const BACKOFF_KEYS = ['factor', 'maxResetTimeoutMs', 'jitterRatio']
+const RETRY_KEYS = ['retries', 'minDelayMs', 'maxDelayMs', 'factor', 'jitter', 'retryOn', 'signal']
+/** The guard's own options, and what Fastify hands a plugin from `register()` besides them. */
+const GUARD_KEYS = ['isFailureStatus', 'onOpen']
+const FASTIFY_REGISTER_KEYS = ['prefix', 'logLevel', 'logSerializers']
+
+const or = <T>(value: T | undefined, fallback: T): T => (value === undefined ? fallback : value)
+
+function resolveWindow(input: unknown): ResolvedWindowOptions | undefined {
+  if (input === undefined) return undefined
+  const w = optionsObject('window', input, WINDOW_KEYS, 'window.')
+  const d = DEFAULTS.window
+  const windowMs = milliseconds('window.windowMs', or(w.windowMs, d.windowMs))
+  return {
+    windowMs,
+    buckets: integer('window.buckets', or(w.buckets, d.buckets), { min: 1, max: windowMs }),
+    minimumCalls: integer('window.minimumCalls', or(w.minimumCalls, d.minimumCalls), { min: 1 }),
+    failureRateThreshold: ratio(
+      'window.failureRateThreshold',
+      or(w.failureRateThreshold, d.failureRateThreshold),
+    ),
+    slowCallMs: optional(w.slowCallMs, (v) => milliseconds('window.slowCallMs', v)),
+  }
+}
+
+function resolveBackoff(input: unknown, resetTimeoutMs: number): Required<ReopenBackoffOptions> {
+  const b = optionsObject('backoff', input, BACKOFF_KEYS, 'backoff.')
+  const d = DEFAULTS.backoff
+  const jitterRatio = finiteNumber('backoff.jitterRatio', or(b.jitterRatio, d.jitterRatio), {
+    min: 0,
+  })
+  // A ratio of 1 could shorten an open period to nothing: a reopened circuit would probe at once.
+  if (jitterRatio >= 1) {
+    throw new InvalidOptionError('backoff.jitterRatio', 'must be below 1', shown(jitterRatio))
+  }
+  return {
+    factor: finiteNumber('backoff.factor', or(b.factor, d.factor), { min: 1 }),
+    maxResetTimeoutMs: milliseconds(
+      'backoff.maxResetTimeoutMs',
+      or(b.maxResetTimeoutMs, Math.max(d.maxResetTimeoutMs, resetTimeoutMs)),
+      resetTimeoutMs,
+    ),
+    jitterRatio,
+  }
+}
 
 /** Applies defaults and checks every breaker option; throws `InvalidOptionError` on the first bad one. */
 export function resolveBreakerOptions(input: unknown): ResolvedBreakerOptions {
-  const options = object<CircuitBreakerOptions>('', input, BREAKER_KEYS)
-  const { name } = options
-  if (typeof name !== 'string' || name.trim() === '')
-    fail('name', 'must be a non-empty string', name)
-  const windowInput = object<RollingWindowOptions>('window', options.window, [
-    'windowMs',
-    'buckets',
-    'minimumCalls',
-    'failureRateThreshold',
-    'slowCallMs',
-  ])
-  const backoffInput = object<ReopenBackoffOptions>('backoff', options.backoff, [
-    'factor',
-    'maxResetTimeoutMs',
-    'jitterRatio',
-  ])
-  const windowEnabled = options.window !== undefined
+  if (input === undefined) throw new InvalidOptionError('name', 'is required', 'undefined')
+  const o = optionsObject('CircuitBreaker', input, BREAKER_KEYS)
+  const name = text('name', o.name)
+  if (name.trim() === '') throw new InvalidOptionError('name', 'must not be blank', shown(name))
+  const window = resolveWindow(o.window)
+  const defaultThreshold = window === undefined ? DEFAULTS.failureThreshold : Infinity
   const failureThreshold =
-    options.failureThreshold === Infinity
-      ? Infinity
-      : integer(
-          'failureThreshold',
-          options.failureThreshold,
-          1,
-          windowEnabled ? Infinity : DEFAULTS.failureThreshold,
-        )
-  const resetTimeoutMs = positive('resetTimeoutMs', options.resetTimeoutMs, DEFAULTS.resetTimeoutMs)
-  const windowMs = integer('window.windowMs', windowInput.windowMs, 1, DEFAULTS.window.windowMs)
-  const buckets = integer('window.buckets', windowInput.buckets, 1, DEFAULTS.window.buckets)
-  if (buckets > windowMs)
-    fail('window.buckets', `must be ≤ \`window.windowMs\` (${windowMs})`, buckets)
-  const factor = atLeast(
-    'backoff.factor',
-    backoffInput.factor ?? DEFAULTS.backoff.factor,
-    1,
-    'must be a finite number ≥ 1',
+    o.failureThreshold === undefined || o.failureThreshold === Infinity
+      ? or(o.failureThreshold, defaultThreshold)
+      : integer('failureThreshold', o.failureThreshold, { min: 1 })
+  const resetTimeoutMs = milliseconds(
+    'resetTimeoutMs',
+    or(o.resetTimeoutMs, DEFAULTS.resetTimeoutMs),
   )
-  const maxResetTimeoutMs = positive(
-    'backoff.maxResetTimeoutMs',
-    backoffInput.maxResetTimeoutMs,
-    Math.max(DEFAULTS.backoff.maxResetTimeoutMs, resetTimeoutMs),
-  )
-  if (maxResetTimeoutMs < resetTimeoutMs) {
-    fail(
-      'backoff.maxResetTimeoutMs',
-      `must be ≥ \`resetTimeoutMs\` (${resetTimeoutMs})`,
-      maxResetTimeoutMs,
-    )
-  }
+  const callTimeoutMs =
+    o.callTimeoutMs === Infinity
+      ? undefined
+      : milliseconds('callTimeoutMs', or(o.callTimeoutMs, DEFAULTS.callTimeoutMs))
   return {
     name,
     failureThreshold,
     successThreshold: integer(
       'successThreshold',
-      options.successThreshold,
-      1,
-      DEFAULTS.successThreshold,
+      or(o.successThreshold, DEFAULTS.successThreshold),
+      {
+        min: 1,
+      },
     ),
     resetTimeoutMs,
-    callTimeoutMs: positive('callTimeoutMs', options.callTimeoutMs, undefined),
+    callTimeoutMs,
     halfOpenMaxCalls: integer(
       'halfOpenMaxCalls',
-      options.halfOpenMaxCalls,
-      1,
-      DEFAULTS.halfOpenMaxCalls,
+      or(o.halfOpenMaxCalls, DEFAULTS.halfOpenMaxCalls),
+      { min: 1 },
     ),
-    isFailure: predicate('isFailure', options.isFailure),
-    window: {
-      windowMs,
-      buckets,
-      minimumCalls: integer(
-        'window.minimumCalls',
-        windowInput.minimumCalls,
-        1,
-        DEFAULTS.window.minimumCalls,
-      ),
-      failureRateThreshold: ratio(
-        'window.failureRateThreshold',
-        windowInput.failureRateThreshold,
-        DEFAULTS.window.failureRateThreshold,
-        '0 < ratio ≤ 1',
-      ),
-      slowCallMs: positive('window.slowCallMs', windowInput.slowCallMs, undefined),
-    },
-    windowEnabled,
-    backoff: {
-      factor,
-      maxResetTimeoutMs,
-      jitterRatio: ratio(
-        'backoff.jitterRatio',
-        backoffInput.jitterRatio,
-        DEFAULTS.backoff.jitterRatio,
-        '0 ≤ ratio < 1',
-      ),
-    },
-    logger: logger(options.logger),
+    isFailure: optional(o.isFailure, (v) => func<(error: unknown) => boolean>('isFailure', v)),
+    window,
+    backoff: resolveBackoff(o.backoff, resetTimeoutMs),
+    logger: resolveLogger('logger', o.logger, '@uptimekit/breaker'),
   }
 }
 
 /** Applies defaults and checks every `retry()` option. */
 export function resolveRetryOptions(input: unknown): ResolvedRetryOptions {
-  const options = object<RetryOptions>('', input, [
-    'retries',
-    'minDelayMs',
-    'maxDelayMs',
-    'factor',
-    'jitter',
-    'retryOn',
-    'signal',
-  ])
+  const o = optionsObject('retry', input, RETRY_KEYS)
   const d = DEFAULTS.retry
-  const minDelayMs = atLeast(
-    'minDelayMs',
-    options.minDelayMs ?? d.minDelayMs,
-    0,
-    'must be a finite number of milliseconds ≥ 0',
-  )
-  const maxDelayMs = atLeast(
+  const minDelayMs = milliseconds('minDelayMs', or(o.minDelayMs, d.minDelayMs), 0)
+  const maxDelayMs = milliseconds(
     'maxDelayMs',
-    options.maxDelayMs ?? Math.max(d.maxDelayMs, minDelayMs),
+    or(o.maxDelayMs, Math.max(d.maxDelayMs, minDelayMs)),
     minDelayMs,
-    `must be a finite number ≥ \`minDelayMs\` (${minDelayMs})`,
   )
-  const factor = atLeast('factor', options.factor ?? d.factor, 1, 'must be a finite number ≥ 1')
-  const jitter = options.jitter ?? d.jitter
-  if (jitter !== 'full' && jitter !== 'none') fail('jitter', "must be 'full' or 'none'", jitter)
-  const { signal } = options
+  const { signal } = o
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    fail('signal', 'must be an AbortSignal', signal)
+    throw new InvalidOptionError('signal', 'must be an AbortSignal', shown(signal))
   }
   return {
-    retries: integer('retries', options.retries, 0, d.retries),
+    retries: integer('retries', or(o.retries, d.retries), { min: 0 }),
     minDelayMs,
     maxDelayMs,
-    factor,
-    jitter,
-    retryOn: predicate('retryOn', options.retryOn),
+    factor: finiteNumber('factor', or(o.factor, d.factor), { min: 1 }),
+    jitter: oneOf('jitter', or(o.jitter, d.jitter), ['full', 'none'] as const),
+    retryOn: optional(o.retryOn, (v) =>
+      func<(error: unknown, attempt: number) => boolean>('retryOn', v),
+    ),
     signal,
   }
 }
 
-/** Checks the guard options (`onOpen` is only checked: the adapter calls it) and returns the status predicate. */
-export function resolveGuardOptions(input: unknown): (statusCode: number) => boolean {
-  // Not strict about other keys: Fastify hands register() options (prefix, logLevel) through.
-  if (input !== undefined && (typeof input !== 'object' || input === null)) {
-    fail('options', 'must be an object', input)
-  }
-  const options = (input ?? {}) as GuardOptions & { onOpen?: unknown }
-  predicate('onOpen', options.onOpen)
-  const given = predicate<(statusCode: number) => boolean>(
-    'isFailureStatus',
-    options.isFailureStatus,
+/** Guard options after checks: the status predicate and the `onOpen` answerer, if any. */
+export interface ResolvedGuardOptions<TOnOpen> {
+  isFailureStatus: (statusCode: number) => boolean
+  onOpen: TOnOpen | undefined
+}
+
+/**
+ * Checks the guard options of `breakerGuard()` (`owner`) or `breakerPlugin`. The plugin also
+ * accepts the options Fastify itself hands every plugin from `register()` (`prefix`, …).
+ */
+export function resolveGuardOptions<TOnOpen>(
+  owner: 'breakerGuard' | 'breakerPlugin',
+  input: unknown,
+): ResolvedGuardOptions<TOnOpen> {
+  const known = owner === 'breakerPlugin' ? [...GUARD_KEYS, ...FASTIFY_REGISTER_KEYS] : GUARD_KEYS
+  const o = optionsObject(owner, input, known)
+  const given = optional(o.isFailureStatus, (v) =>
+    func<(statusCode: number) => boolean>('isFailureStatus', v),
   )
-  return given ?? ((statusCode) => statusCode >= DEFAULTS.guard.failureStatusFrom)
+  return {
+    isFailureStatus: given ?? ((statusCode) => statusCode >= DEFAULTS.guard.failureStatusFrom),
+    onOpen: optional(o.onOpen, (v) => func<never>('onOpen', v) as TOnOpen),
+  }
 }

@@ -1,3 +1,5 @@
+import type { FailureCounter } from './failure-counter.js'
+
 /** Calls and failures currently inside a window. */
 export interface WindowCounts {
   /** Calls recorded in the window. */
@@ -9,11 +11,13 @@ export interface WindowCounts {
 }
 
 /**
- * Failure counts over the last `windowMs`, kept as a ring of time buckets with running totals:
- * recording is O(1) and allocation-free, and old buckets are emptied as the clock moves on,
- * so memory is fixed no matter the call rate.
+ * Failure-rate mode: the circuit opens once the last `windowMs` hold at least `minimumCalls`
+ * calls and the failed share reaches `failureRateThreshold`. Counts are kept as a ring of time
+ * buckets with running totals: recording is O(1) and allocation-free, and old buckets are
+ * emptied as the clock moves on, so memory is fixed whatever the call rate. Times are monotonic
+ * milliseconds, so the window never runs backwards.
  */
-export class RollingWindow {
+export class RollingWindow implements FailureCounter {
   private readonly bucketMs: number
   private readonly size: number
   /** Per bucket: calls, failures, slow calls, side by side. */
@@ -24,14 +28,46 @@ export class RollingWindow {
   private failures = 0
   private slowCalls = 0
 
-  constructor(windowMs: number, buckets: number) {
+  /**
+   * @param windowMs - length of the window, in milliseconds
+   * @param buckets - slices of the window; it slides one slice at a time
+   * @param minimumCalls - calls needed before the rate can open the circuit
+   * @param threshold - failed share that opens it
+   */
+  constructor(
+    windowMs: number,
+    buckets: number,
+    private readonly minimumCalls: number,
+    private readonly threshold: number,
+  ) {
     this.bucketMs = windowMs / buckets
     this.size = buckets
     this.counts = new Uint32Array(buckets * 3)
   }
 
-  /** Adds one settled call at `now` (epoch ms). */
-  record(now: number, failed: boolean, slow: boolean): void {
+  success(now: number): void {
+    this.record(now, false, false)
+  }
+
+  failure(now: number, slow: boolean): boolean {
+    this.record(now, true, slow)
+    return this.calls >= this.minimumCalls && this.failures >= this.threshold * this.calls
+  }
+
+  /** Counts of the window ending at `now`. */
+  read(now: number): WindowCounts {
+    this.advance(now)
+    return { calls: this.calls, failures: this.failures, slowCalls: this.slowCalls }
+  }
+
+  reset(): void {
+    this.counts.fill(0)
+    this.calls = 0
+    this.failures = 0
+    this.slowCalls = 0
+  }
+
+  private record(now: number, failed: boolean, slow: boolean): void {
     this.advance(now)
     const at = this.head * 3
     const counts = this.counts
@@ -47,35 +83,14 @@ export class RollingWindow {
     }
   }
 
-  /** Counts of the window ending at `now`. */
-  read(now: number): WindowCounts {
-    this.advance(now)
-    return { calls: this.calls, failures: this.failures, slowCalls: this.slowCalls }
-  }
-
-  /** True once at least `minimumCalls` are in the window and the failed share reaches `threshold`. */
-  exceeds(now: number, minimumCalls: number, threshold: number): boolean {
-    this.advance(now)
-    return this.calls >= minimumCalls && this.failures >= threshold * this.calls
-  }
-
-  /** Forgets every call, e.g. when the circuit closes after a recovery. */
-  clear(): void {
-    this.counts.fill(0)
-    this.calls = 0
-    this.failures = 0
-    this.slowCalls = 0
-  }
-
   private advance(now: number): void {
     const tick = Math.floor(now / this.bucketMs)
     if (this.headTick === -1) this.headTick = tick
     let steps = tick - this.headTick
-    // A clock that steps back (NTP) keeps writing into the current bucket rather than the past.
     if (steps <= 0) return
     this.headTick = tick
     if (steps >= this.size) {
-      this.clear()
+      this.reset()
       return
     }
     const counts = this.counts

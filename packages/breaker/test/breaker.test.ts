@@ -4,6 +4,10 @@ import type { CircuitBreakerOptions } from '../src/options.js'
 import { isCallTimeoutError, isCircuitOpenError, type CircuitOpenError } from '../src/errors.js'
 
 const T0 = Date.UTC(2030, 0, 1)
+/** Moves the fake clocks (wall and monotonic) forward to `ms` after T0, firing due timers. */
+const at = (ms: number): void => {
+  vi.advanceTimersByTime(T0 + ms - Date.now())
+}
 const boom = (): Promise<never> => Promise.reject(new Error('boom'))
 const ok = (): Promise<string> => Promise.resolve('ok')
 /** A call that honours its signal: it rejects with the abort reason, and only then. */
@@ -13,7 +17,7 @@ const untilAborted = (signal: AbortSignal): Promise<never> =>
   })
 
 function breaker(options: Partial<CircuitBreakerOptions> = {}): CircuitBreaker {
-  return new CircuitBreaker({ name: 'payments', resetTimeoutMs: 10_000, ...options })
+  return new CircuitBreaker({ name: 'payments', resetTimeoutMs: 10_000, logger: false, ...options })
 }
 
 async function failTimes(b: CircuitBreaker, n: number): Promise<void> {
@@ -67,7 +71,7 @@ describe('closed → open', () => {
   it('rejects at once without calling the function while open', async () => {
     const b = breaker({ failureThreshold: 1 })
     await failTimes(b, 1)
-    vi.setSystemTime(T0 + 4_000)
+    at(4_000)
     const fn = vi.fn(ok)
     const rejected: unknown[] = []
     b.onReject(({ error }) => rejected.push(error.code))
@@ -124,16 +128,16 @@ describe('open → half_open → closed', () => {
     const b = breaker({ failureThreshold: 1 })
     await failTimes(b, 1)
     expect(vi.getTimerCount()).toBe(0)
-    vi.setSystemTime(T0 + 9_999)
+    at(9_999)
     expect(b.state).toBe('open')
-    vi.setSystemTime(T0 + 10_000)
+    at(10_000)
     expect(b.state).toBe('half_open')
   })
 
   it('lets only halfOpenMaxCalls trial calls through: 5 concurrent calls, 1 passes', async () => {
     const b = breaker({ failureThreshold: 1, halfOpenMaxCalls: 1 })
     await failTimes(b, 1)
-    vi.setSystemTime(T0 + 10_000)
+    at(10_000)
     let release: (value: string) => void = () => {}
     const fn = vi.fn(() => new Promise<string>((resolve) => (release = resolve)))
     const calls = Array.from({ length: 5 }, () => b.execute(fn))
@@ -153,7 +157,7 @@ describe('open → half_open → closed', () => {
     const changes: unknown[] = []
     b.onStateChange((change) => changes.push(change))
     await failTimes(b, 1)
-    vi.setSystemTime(T0 + 10_000)
+    at(10_000)
     await b.execute(ok)
     expect(b.state).toBe('half_open')
     await b.execute(ok)
@@ -168,7 +172,7 @@ describe('open → half_open → closed', () => {
   it('reopens at once on a half-open failure and ignores the other trials that settle late', async () => {
     const b = breaker({ failureThreshold: 1, halfOpenMaxCalls: 2, successThreshold: 1 })
     await failTimes(b, 1)
-    vi.setSystemTime(T0 + 10_000)
+    at(10_000)
     let release: (value: string) => void = () => {}
     const slow = b.execute(() => new Promise<string>((resolve) => (release = resolve)))
     await failTimes(b, 1)
@@ -190,12 +194,14 @@ describe('open → half_open → closed', () => {
     for (let i = 0; i < 3; i++) {
       const next = b.snapshot().nextAttemptAt ?? 0
       periods.push(next - now)
-      vi.setSystemTime((now = next))
+      vi.advanceTimersByTime(next - now)
+      now = next
       await failTimes(b, 1)
     }
     periods.push((b.snapshot().nextAttemptAt ?? 0) - now)
     expect(periods).toEqual([1_000, 3_000, 5_000, 5_000])
-    vi.setSystemTime((now += 5_000))
+    vi.advanceTimersByTime(5_000)
+    now += 5_000
     await b.execute(ok)
     await failTimes(b, 1)
     expect(b.snapshot()).toMatchObject({ reopenCount: 0, nextAttemptAt: now + 1_000 })
@@ -246,8 +252,18 @@ describe('call timeout and signals', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
-  it('creates no timer per call without callTimeoutMs', async () => {
+  it('times every call out after 10 s by default', async () => {
     const b = breaker()
+    const settled = b.execute(() => new Promise(() => {})).catch((error: unknown) => error)
+    await vi.advanceTimersByTimeAsync(9_999)
+    expect(b.snapshot().consecutiveFailures).toBe(0)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(await settled).toMatchObject({ code: 'UPTIMEKIT_CALL_TIMEOUT', timeoutMs: 10_000 })
+    expect(b.snapshot().consecutiveFailures).toBe(1)
+  })
+
+  it('creates no timer per call with callTimeoutMs: Infinity', async () => {
+    const b = breaker({ callTimeoutMs: Infinity })
     let timersDuringCall = -1
     await b.execute(() => {
       timersDuringCall = vi.getTimerCount()
@@ -289,7 +305,7 @@ describe('permits', () => {
   it('frees the half-open trial slot on release without counting', async () => {
     const b = breaker({ failureThreshold: 1 })
     await failTimes(b, 1)
-    vi.setSystemTime(T0 + 10_000)
+    at(10_000)
     const permit = b.tryAcquire()
     if (isCircuitOpenError(permit)) throw permit
     expect(isCircuitOpenError(b.tryAcquire())).toBe(true)
@@ -316,7 +332,7 @@ describe('manual control', () => {
   it('forceOpen holds the circuit open past the reset timeout until forceClose', async () => {
     const b = breaker()
     b.forceOpen()
-    vi.setSystemTime(T0 + 60_000)
+    at(60_000)
     expect(b.state).toBe('open')
     const error = await rejection(b.execute(ok))
     expect(error.message).toBe('circuit "payments" is open: it is held open by forceOpen()')
@@ -357,7 +373,7 @@ describe('observing', () => {
       nextAttemptAt: null,
       reopenCount: 0,
     })
-    vi.setSystemTime(T0 + 5)
+    at(5)
     await failTimes(b, 1)
     expect(b.snapshot()).toEqual({
       name: 'payments',
@@ -375,7 +391,7 @@ describe('observing', () => {
   it('snapshot is exact while half-open, held open, disabled and with a rolling window', async () => {
     const b = breaker({ failureThreshold: 1, successThreshold: 2, halfOpenMaxCalls: 2 })
     await failTimes(b, 1)
-    vi.setSystemTime(T0 + 10_000)
+    at(10_000)
     await b.execute(ok)
     const trial = b.tryAcquire()
     if (isCircuitOpenError(trial)) throw trial
@@ -433,11 +449,11 @@ describe('observing', () => {
     const timedOut = b.execute(() => new Promise(() => {})).catch((error: unknown) => error)
     await vi.advanceTimersByTimeAsync(50)
     const timeoutError = await timedOut
-    vi.setSystemTime(T0 + 1_050)
+    at(1_050)
     await rejection(b.execute(ok))
-    vi.setSystemTime(T0 + 10_050)
+    at(10_050)
     await b.execute(() => {
-      vi.setSystemTime(T0 + 10_070)
+      at(10_070)
       return 'ok'
     })
     expect(events).toEqual([
@@ -462,7 +478,7 @@ describe('observing', () => {
     await expect(check(new AbortController().signal)).rejects.toThrow(
       'circuit "payments" is open: next attempt in 10 s',
     )
-    vi.setSystemTime(T0 + 10_000)
+    at(10_000)
     await expect(check(new AbortController().signal)).resolves.toEqual({
       state: 'half_open',
       mode: 'auto',
@@ -475,7 +491,7 @@ describe('observing', () => {
     const off = b.onSuccess((event) => events.push(['success', event]))
     b.onFailure((event) => events.push(['failure', event.reason, event.durationMs]))
     await b.execute(() => {
-      vi.setSystemTime(T0 + 25)
+      at(25)
       return 'ok'
     })
     off()
@@ -499,7 +515,7 @@ describe('observing', () => {
     await failTimes(b, 1)
     expect(seen).toEqual([{ from: 'closed', to: 'open' }])
     expect(logger.error).toHaveBeenCalledWith(
-      { breaker: 'payments', err: bad },
+      { breaker: 'payments', error: 'listener bug' },
       'a circuit breaker listener threw',
     )
     expect(logger.warn).toHaveBeenCalledWith(

@@ -8,6 +8,10 @@ import { breakerGuard } from '../src/express.js'
 import { breakerPlugin } from '../src/fastify.js'
 
 const T0 = Date.UTC(2030, 0, 1)
+/** Moves the fake clocks (wall and monotonic) forward to `ms` after T0, firing due timers. */
+const at = (ms: number): void => {
+  vi.advanceTimersByTime(T0 + ms - Date.now())
+}
 
 interface App {
   url: string
@@ -109,6 +113,7 @@ function paymentsBreaker(options: Partial<CircuitBreakerOptions> = {}) {
     failureThreshold: 1,
     resetTimeoutMs: 30_000,
     backoff: { jitterRatio: 0 },
+    logger: false,
     ...options,
   })
   const outcomes: string[] = []
@@ -124,7 +129,7 @@ async function get(url: string): Promise<{ status: number; body: unknown; header
 
 beforeEach(() => {
   // Only the clock: sockets and vi.waitFor keep their real timers.
-  vi.useFakeTimers({ toFake: ['Date'] })
+  vi.useFakeTimers({ toFake: ['Date', 'performance'] })
   vi.setSystemTime(T0)
 })
 afterEach(() => vi.useRealTimers())
@@ -152,23 +157,22 @@ describe.each([
     expect(breaker.snapshot()).toMatchObject({ state: 'closed', consecutiveFailures: 0 })
   })
 
-  it('answers 503 with Retry-After and a JSON body naming the breaker while open', async () => {
+  it('answers 503 with Retry-After and the house error body naming the breaker while open', async () => {
     const { breaker } = paymentsBreaker()
     const app = await start(breaker)
     await get(`${app.url}/fail`)
     await vi.waitFor(() => expect(breaker.state).toBe('open'))
-    vi.setSystemTime(T0 + 1_500)
+    at(1_500)
     const res = await get(`${app.url}/ok`)
     expect(res.status).toBe(503)
     expect(res.headers.get('retry-after')).toBe('29')
     expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8')
     expect(res.headers.get('cache-control')).toBe('no-store')
     expect(res.body).toEqual({
-      error: 'Service Unavailable',
+      statusCode: 503,
       code: 'UPTIMEKIT_CIRCUIT_OPEN',
+      error: 'Service Unavailable',
       message: 'circuit "payments" is open: next attempt in 29 s',
-      breaker: 'payments',
-      retryAfterSeconds: 29,
     })
     expect(app.okHits()).toBe(0)
   })
@@ -189,7 +193,7 @@ describe.each([
     const app = await start(breaker)
     await get(`${app.url}/fail`)
     await vi.waitFor(() => expect(breaker.state).toBe('open'))
-    vi.setSystemTime(T0 + 30_000)
+    at(30_000)
     expect(await get(`${app.url}/ok`)).toMatchObject({ status: 200, body: { ok: true } })
     await vi.waitFor(() => expect(changes).toEqual(['open', 'half_open', 'closed']))
   })
@@ -199,7 +203,7 @@ describe.each([
     const app = await start(breaker)
     await get(`${app.url}/fail`)
     await vi.waitFor(() => expect(breaker.state).toBe('open'))
-    vi.setSystemTime(T0 + 30_000)
+    at(30_000)
     expect((await get(`${app.url}/fail`)).status).toBe(500)
     await vi.waitFor(() =>
       expect(breaker.snapshot()).toMatchObject({ state: 'open', reopenCount: 1 }),
@@ -212,7 +216,7 @@ describe.each([
     const app = await start(breaker)
     await get(`${app.url}/fail`)
     await vi.waitFor(() => expect(breaker.state).toBe('open'))
-    vi.setSystemTime(T0 + 30_000)
+    at(30_000)
     const client = new AbortController()
     const request = fetch(`${app.url}/hang`, { signal: client.signal }).catch(
       (error: Error) => error.name,
@@ -294,9 +298,31 @@ describe('Express and thrown errors', () => {
 })
 
 describe('guard setup errors', () => {
+  it('breakerPlugin with a bad option rejects register() and ready(), and the process lives', async () => {
+    const app = Fastify()
+    onTestFinished(() => app.close())
+    await expect(app.register(breakerPlugin, { isFailureStatus: 500 as never })).rejects.toThrow(
+      '`isFailureStatus` must be a function (got 500)',
+    )
+    const other = Fastify()
+    onTestFinished(() => other.close())
+    void other.register(breakerPlugin, { onOpne: () => {} } as never)
+    await expect(other.ready()).rejects.toMatchObject({
+      code: 'UPTIMEKIT_INVALID_OPTION',
+      option: 'onOpne',
+    })
+  })
+
+  it('breakerGuard with an unknown option throws at creation, with the closest real one', () => {
+    const { breaker } = paymentsBreaker()
+    expect(() => breakerGuard(breaker, { onopen: () => {} } as never)).toThrow(
+      '`onopen` is not an option of breakerGuard; did you mean `onOpen`?',
+    )
+  })
+
   it('breakerGuard rejects something that is not a breaker', () => {
     expect(() => breakerGuard({} as CircuitBreaker)).toThrow(
-      '`breaker` must be a CircuitBreaker (got object)',
+      '`breaker` must be a CircuitBreaker (got an object)',
     )
   })
 
@@ -306,7 +332,7 @@ describe('guard setup errors', () => {
     await app.register(breakerPlugin)
     expect(() =>
       app.get('/x', { config: { breaker: 'payments' as never } }, (_req, reply) => reply.send('x')),
-    ).toThrow('`config.breaker` must be a CircuitBreaker (got string)')
+    ).toThrow('`config.breaker` must be a CircuitBreaker (got "payments")')
   })
 
   it('Fastify counts a thrown error as a failure whatever its status, by default', async () => {

@@ -8,7 +8,7 @@ import { retry } from '../src/retry.js'
 /** The signal `execute()` hands a call that has no caller signal and no call timeout. */
 async function sharedSignal(name: string): Promise<AbortSignal> {
   let seen: AbortSignal | undefined
-  await new CircuitBreaker({ name }).execute((signal) => {
+  await new CircuitBreaker({ name, callTimeoutMs: Infinity }).execute((signal) => {
     seen = signal
   })
   if (seen === undefined) throw new Error('execute() did not call fn')
@@ -65,7 +65,7 @@ describe('the shared never-aborting signal', () => {
     })
     await new Promise((resolve) => server.once('listening', resolve))
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
-    const breaker = new CircuitBreaker({ name: 'pinger' })
+    const breaker = new CircuitBreaker({ name: 'pinger', callTimeoutMs: Infinity })
     const signals = new Set<AbortSignal>()
     const bodies = await Promise.all(
       Array.from({ length: 20 }, () =>

@@ -76,7 +76,7 @@ describe('retry', () => {
   })
 
   it('never retries a circuit-open rejection', async () => {
-    const breaker = new CircuitBreaker({ name: 'payments', failureThreshold: 1 })
+    const breaker = new CircuitBreaker({ name: 'payments', failureThreshold: 1, logger: false })
     breaker.forceOpen()
     const fn = vi.fn(() => breaker.execute(() => Promise.resolve('unreachable')))
     const error = (await settle(retry(fn, { retries: 5 }))) as RetryError

@@ -11,9 +11,10 @@ import type {
   StateChangeEvent,
   SuccessEvent,
   TimeoutEvent,
-} from '../src/breaker.js'
+} from '../src/index.js'
 import type { CircuitState } from '../src/circuit.js'
 import type { CircuitOpenError } from '../src/errors.js'
+import type { GuardedBreaker } from '../src/route-guard.js'
 
 /** The listener type a breaker's `on*` method takes. */
 type Listener<M extends 'onStateChange' | 'onSuccess' | 'onFailure' | 'onReject' | 'onTimeout'> =
@@ -21,7 +22,7 @@ type Listener<M extends 'onStateChange' | 'onSuccess' | 'onFailure' | 'onReject'
 
 // These are checked by `tsc` (the root typecheck covers tests); each also runs, so a wrong value fails too.
 describe('public types', () => {
-  const b = new CircuitBreaker({ name: 'payments' })
+  const b = new CircuitBreaker({ name: 'payments', logger: false })
 
   it('execute resolves to what fn returns or resolves to, and hands fn an AbortSignal', async () => {
     const fromValue = b.execute(() => 1)
@@ -73,14 +74,15 @@ describe('public types', () => {
   })
 
   it('types the Fastify route option config.breaker once the plugin module is imported', async () => {
-    expectTypeOf<FastifyContextConfig['breaker']>().toEqualTypeOf<CircuitBreaker | undefined>()
+    expectTypeOf<FastifyContextConfig['breaker']>().toEqualTypeOf<GuardedBreaker | undefined>()
+    expectTypeOf<CircuitBreaker>().toExtend<GuardedBreaker>()
     const app = Fastify()
     onTestFinished(() => app.close())
     await app.register(breakerPlugin)
     app.get('/pay', { config: { breaker: b } }, () => 'paid')
     // @ts-expect-error config.breaker must be a CircuitBreaker
     expect(() => app.get('/x', { config: { breaker: 'payments' } }, () => 'x')).toThrow(
-      '`config.breaker` must be a CircuitBreaker (got string)',
+      '`config.breaker` must be a CircuitBreaker (got "payments")',
     )
     expect((await app.inject('/pay')).body).toBe('paid')
   })
