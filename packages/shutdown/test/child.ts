@@ -13,6 +13,8 @@ export interface ChildConfig {
   drainDelayMs: number
   timeoutMs: number
   hookTimeoutMs?: number
+  /** three-servers.mjs: how long each server's one close hook takes. */
+  hookMs?: number
   hooks?: {
     name: string
     kind: 'ok' | 'throw' | 'hang' | 'slow'
@@ -24,6 +26,8 @@ export interface ChildConfig {
 /** A fixture process serving on 127.0.0.1. */
 export interface Child {
   port: number
+  /** Every port, for a fixture with several servers (its `listening` event's `ports`). */
+  ports: number[]
   /** Every event printed so far, in order. */
   events: ChildEvent[]
   /** Resolves with the exit code once the process is gone. */
@@ -35,11 +39,17 @@ export interface Child {
 
 export type Framework = 'express' | 'fastify'
 
-const fixture = fileURLToPath(new URL('./fixtures/server.mjs', import.meta.url))
-
-/** Spawns the fixture for `framework`, waits until it listens and kills it when the test ends. */
-export async function startChild(framework: Framework, config: ChildConfig): Promise<Child> {
-  const proc: ChildProcess = spawn(process.execPath, [fixture, framework, JSON.stringify(config)], {
+/**
+ * Spawns `fixture` (test/fixtures/server.mjs unless named) for `framework`, waits until it
+ * listens and kills it when the test ends.
+ */
+export async function startChild(
+  framework: Framework,
+  config: ChildConfig,
+  fixture = 'server.mjs',
+): Promise<Child> {
+  const path = fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url))
+  const proc: ChildProcess = spawn(process.execPath, [path, framework, JSON.stringify(config)], {
     // stdin stays open while this process lives: the fixture kills itself when it ends, so a
     // crashed test worker leaves no server behind.
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -79,6 +89,7 @@ export async function startChild(framework: Framework, config: ChildConfig): Pro
   const listening = await waitFor((e) => e.event === 'listening')
   return {
     port: listening.port as number,
+    ports: (listening.ports as number[] | undefined) ?? [listening.port as number],
     events,
     exited,
     kill: (signal) => proc.kill(signal),
