@@ -1,4 +1,5 @@
-import type { AddressInfo } from 'node:net'
+import { once } from 'node:events'
+import { connect, type AddressInfo } from 'node:net'
 import express from 'express'
 import Fastify from 'fastify'
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest'
@@ -60,6 +61,8 @@ const startExpress: Start = async (breaker, options = {}) => {
     res.once('close', () => res.status(500).end())
     hang.enter()
   })
+  // Not guarded: holds the connection so a request pipelined behind it has its answer queued.
+  app.get('/wait', () => hang.enter())
   return { url: await listenExpress(app), okHits: () => okHits, hanging: hang.hanging }
 }
 
@@ -102,6 +105,10 @@ const startFastify: Start = async (breaker, options = {}) => {
     hang.enter()
     await closed
     return reply.code(500).send({ error: 'too late' })
+  })
+  app.get('/wait', () => {
+    hang.enter()
+    return new Promise(() => {})
   })
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
   return { url, okHits: () => okHits, hanging: hang.hanging }
@@ -232,6 +239,48 @@ describe.each([
     expect(await get(`${app.url}/ok`)).toMatchObject({ status: 200 })
     await vi.waitFor(() => expect(outcomes).toEqual(['failure', 'success']))
     expect(breaker.state).toBe('closed')
+  })
+
+  it('frees a half-open trial pipelined behind another request when its client leaves', async () => {
+    const { breaker, outcomes } = paymentsBreaker()
+    const app = await start(breaker)
+    await get(`${app.url}/fail`)
+    await vi.waitFor(() => expect(breaker.state).toBe('open'))
+    at(30_000)
+    // One connection, two requests: the trial's answer waits behind /wait's, which never
+    // comes; Node never emits `close` for a response queued on a connection that died.
+    const socket = connect(Number(new URL(app.url).port), '127.0.0.1')
+    await once(socket, 'connect')
+    socket.write('GET /wait HTTP/1.1\r\nHost: t\r\n\r\nGET /ok HTTP/1.1\r\nHost: t\r\n\r\n')
+    await app.hanging()
+    await vi.waitFor(() => expect(app.okHits()).toBe(1))
+    expect(breaker.snapshot().halfOpen).toEqual({ inFlight: 1, successes: 0 })
+    socket.destroy()
+    await vi.waitFor(() =>
+      expect(breaker.snapshot().halfOpen).toEqual({ inFlight: 0, successes: 0 }),
+    )
+    expect(await get(`${app.url}/ok`)).toMatchObject({ status: 200, body: { ok: true } })
+    await vi.waitFor(() => expect(outcomes).toEqual(['failure', 'success']))
+    expect(breaker.state).toBe('closed')
+  })
+
+  it('counts a half-open trial that never answers as failed after callTimeoutMs', async () => {
+    const { breaker, outcomes } = paymentsBreaker({ callTimeoutMs: 50 })
+    const app = await start(breaker)
+    await get(`${app.url}/fail`)
+    await vi.waitFor(() => expect(breaker.state).toBe('open'))
+    at(30_000)
+    void fetch(`${app.url}/hang`).catch(() => undefined)
+    await app.hanging()
+    expect(breaker.snapshot().halfOpen).toEqual({ inFlight: 1, successes: 0 })
+    // The permit's own timer runs on the real clock: only the breaker's clock is faked here.
+    await vi.waitFor(() => expect(breaker.state).toBe('open'))
+    expect(outcomes).toEqual(['failure', 'failure'])
+    expect(breaker.snapshot()).toMatchObject({ reopenCount: 1, halfOpen: null })
+    // The reopened period is twice the reset timeout (backoff), from when the trial timed out.
+    vi.advanceTimersByTime(60_000)
+    expect(await get(`${app.url}/ok`)).toMatchObject({ status: 200 })
+    await vi.waitFor(() => expect(breaker.state).toBe('closed'))
   })
 
   it('counts the statuses isFailureStatus names', async () => {
