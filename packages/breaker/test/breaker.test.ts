@@ -262,6 +262,41 @@ describe('call timeout and signals', () => {
     expect(b.snapshot().consecutiveFailures).toBe(1)
   })
 
+  it('opens on a dependency that hangs, with the default call timeout', async () => {
+    const b = breaker({ failureThreshold: 3 })
+    const hang = () => new Promise<never>(() => {})
+    const calls = [b.execute(hang), b.execute(hang), b.execute(hang)].map((call) =>
+      call.catch((error: unknown) => (error as { code?: string }).code),
+    )
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(await Promise.all(calls)).toEqual(Array(3).fill('UPTIMEKIT_CALL_TIMEOUT'))
+    expect(b.state).toBe('open')
+  })
+
+  it('ends a hung half-open trial at the default call timeout, so later calls get their turn', async () => {
+    const b = breaker({ failureThreshold: 1 })
+    await failTimes(b, 1)
+    at(10_000)
+    const trial = b.execute(() => new Promise<never>(() => {})).catch(() => 'timed out')
+    expect(b.snapshot().halfOpen).toEqual({ inFlight: 1, successes: 0 })
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(await trial).toBe('timed out')
+    expect(b.snapshot()).toMatchObject({ state: 'open', reopenCount: 1 })
+    await vi.advanceTimersByTimeAsync(20_000)
+    await expect(b.execute(ok)).resolves.toBe('ok')
+    expect(b.state).toBe('closed')
+  })
+
+  it('accepts the longest timer Node keeps, 2^31 - 1 ms, and a call is not cut short', async () => {
+    const b = breaker({ callTimeoutMs: 2 ** 31 - 1 })
+    const call = b.execute(
+      () => new Promise((resolve) => setTimeout(() => resolve('late'), 60_000)),
+    )
+    await vi.advanceTimersByTimeAsync(60_000)
+    await expect(call).resolves.toBe('late')
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('creates no timer per call with callTimeoutMs: Infinity', async () => {
     const b = breaker({ callTimeoutMs: Infinity })
     let timersDuringCall = -1
