@@ -1,6 +1,19 @@
-/** Whether `value` is an object carrying `code` (how errors are told apart across loaded copies). */
+/** The `code` of a thrown value, or undefined; never throws (a revoked Proxy, a throwing getter). */
+function codeOf(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return undefined
+  try {
+    return (value as { code?: unknown }).code
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Whether `value` is an object carrying `code` (how errors are told apart across loaded copies).
+ * Never throws, whatever was thrown: guards run in catch blocks.
+ */
 export function hasCode(value: unknown, code: string): boolean {
-  return typeof value === 'object' && value !== null && (value as { code?: unknown }).code === code
+  return codeOf(value) === code
 }
 
 /**
@@ -27,8 +40,8 @@ export class UptimekitError extends Error {
 
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (this === UptimekitError) {
-      const code = (value as { code?: unknown } | null)?.code
-      return typeof value === 'object' && typeof code === 'string' && code.startsWith('UPTIMEKIT_')
+      const code = codeOf(value)
+      return typeof code === 'string' && code.startsWith('UPTIMEKIT_')
     }
     return hasCode(value, this.code)
   }
