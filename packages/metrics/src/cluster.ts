@@ -1,21 +1,37 @@
 import cluster, { type Worker } from 'node:cluster'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import {
+  bearerMatcher,
+  bool,
+  errorText,
+  milliseconds,
+  optional,
+  optionsObject,
+  resolveLogger,
+  writeAnswer,
+  type HttpAnswer,
+  type LoggerOption,
+} from '@uptimekit/internal'
 import { ClusterTimeoutError } from './errors.js'
 import type { Metrics } from './metrics.js'
-import {
-  checkPositiveInteger,
-  checkPromClient,
-  checkRegistry,
-  SILENT_LOGGER,
-  type LoggerLike,
-} from './options.js'
+import { checkPromClient, checkRegistry, PACKAGE_NAME } from './options.js'
 import {
   aggregateFamilies,
   peerPromClient,
   type PromClientLike,
   type RegistryLike,
 } from './prom-client.js'
-import { scrapeAnswerer, type MetricsAnswer, type MetricsRequest } from './scrape-answer.js'
+import { scrapeAnswerer, type MetricsRequest } from './scrape-answer.js'
+
+const OPTION_KEYS: readonly string[] = Object.freeze([
+  'promClient',
+  'timeoutMs',
+  'token',
+  'openMetrics',
+  'logger',
+])
+/** Default `timeoutMs` of {@link createClusterMetrics}. */
+const DEFAULT_TIMEOUT_MS = 2000
 
 const REQUEST = 'uptimekit:metrics:collect'
 const REPLY = 'uptimekit:metrics:collected'
@@ -48,7 +64,7 @@ export function shareClusterMetrics(source: Metrics | RegistryLike): () => void 
     const id = request.id
     registry.getMetricsAsJSON().then(
       (families) => send({ type: REPLY, id, families } satisfies CollectReply),
-      (err: unknown) => send({ type: REPLY, id, error: String(err) } satisfies CollectReply),
+      (err: unknown) => send({ type: REPLY, id, error: errorText(err) } satisfies CollectReply),
     )
   }
   process.on('message', onMessage)
@@ -65,7 +81,8 @@ export interface ClusterMetricsOptions {
    */
   promClient?: PromClientLike
   /**
-   * Longest the primary waits for every worker, in milliseconds; past it the scrape answers 504.
+   * Longest the primary waits for every worker, in milliseconds (at most 2^31-1); past it the
+   * scrape answers 504.
    * @default 2000
    */
   timeoutMs?: number
@@ -80,16 +97,16 @@ export interface ClusterMetricsOptions {
    */
   openMetrics?: boolean
   /**
-   * Where render errors go.
-   * @default a silent logger
+   * Where render errors go: a pino-shaped logger, or `false`.
+   * @default one JSON line per event on stderr
    */
-  logger?: LoggerLike
+  logger?: LoggerOption
 }
 
 /** The primary's side of cluster aggregation. */
 export interface ClusterMetrics {
   /** Collects every worker's metrics, sums them and answers like `metrics.render()`. */
-  render(request: MetricsRequest): Promise<MetricsAnswer>
+  render(request: MetricsRequest): Promise<HttpAnswer>
   /** A `node:http` request listener answering every request with {@link ClusterMetrics.render}. */
   handler(req: IncomingMessage, res: ServerResponse): void
 }
@@ -110,10 +127,11 @@ export interface ClusterMetrics {
  * }
  * ```
  */
-export function createClusterMetrics(options: ClusterMetricsOptions = {}): ClusterMetrics {
-  const client =
-    options.promClient === undefined ? peerPromClient : checkPromClient(options.promClient)
-  const timeoutMs = checkPositiveInteger(options.timeoutMs, 2000, 'timeoutMs', ' (milliseconds)')
+export function createClusterMetrics(options?: ClusterMetricsOptions): ClusterMetrics {
+  const o = optionsObject('createClusterMetrics', options, OPTION_KEYS)
+  const client = o.promClient === undefined ? peerPromClient : checkPromClient(o.promClient)
+  const timeoutMs =
+    o.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : milliseconds('timeoutMs', o.timeoutMs)
   let nextId = 0
 
   function collect(): Promise<RegistryLike> {
@@ -158,9 +176,9 @@ export function createClusterMetrics(options: ClusterMetricsOptions = {}): Clust
   const render = scrapeAnswerer(
     {
       client,
-      token: options.token,
-      openMetrics: options.openMetrics ?? true,
-      logger: options.logger ?? SILENT_LOGGER,
+      authorized: optional(o.token, (token) => bearerMatcher('token', token)),
+      openMetrics: o.openMetrics === undefined ? true : bool('openMetrics', o.openMetrics),
+      logger: resolveLogger('logger', o.logger, PACKAGE_NAME),
     },
     collect,
   )
@@ -168,9 +186,7 @@ export function createClusterMetrics(options: ClusterMetricsOptions = {}): Clust
     render,
     handler(req, res) {
       void render({ accept: req.headers.accept, authorization: req.headers.authorization }).then(
-        (answer) => {
-          res.writeHead(answer.statusCode, answer.headers).end(answer.body)
-        },
+        (answer) => writeAnswer(res, answer),
       )
     },
   }

@@ -5,26 +5,6 @@ import {
   type RegistryLike,
 } from './prom-client.js'
 
-/**
- * True when an `Accept` header prefers OpenMetrics to the Prometheus text format (Prometheus sends
- * OpenMetrics at q=1 and text/plain at q=0.5).
- */
-export function prefersOpenMetrics(accept: string | undefined): boolean {
-  if (accept === undefined || !accept.includes('openmetrics')) return false
-  let open = 0
-  let text = 0
-  for (const part of accept.split(',')) {
-    const [type = '', ...params] = part.split(';')
-    const qParam = params.find((p) => p.trim().startsWith('q='))
-    const q = qParam === undefined ? 1 : Number(qParam.trim().slice(2))
-    if (!Number.isFinite(q)) continue
-    const media = type.trim().toLowerCase()
-    if (media === 'application/openmetrics-text') open = Math.max(open, q)
-    else if (media === 'text/plain') text = Math.max(text, q)
-  }
-  return open > 0 && open >= text
-}
-
 /** What prom-client's registry reads from a registered metric. */
 interface RenderableMetric {
   name: string

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import type { Metrics } from './metrics.js'
+import type { MetricsCore } from './metrics.js'
 import type { RouteSeries } from './request-series.js'
 import type { LateRouteResolver } from './tracker.js'
 
@@ -20,6 +20,8 @@ interface AppLike {
   router?: RouterLike
   mountpath?: unknown
   parent?: AppLike
+  handle?: unknown
+  set?: unknown
 }
 interface RequestLike extends IncomingMessage {
   route?: RouteLike
@@ -54,6 +56,14 @@ function isRouter(handle: unknown): handle is RouterLike {
   return typeof handle === 'function' && Array.isArray((handle as Partial<RouterLike>).stack)
 }
 
+/** The router of an Express app used directly as a router's handler (`router.use(path, subApp)`). */
+function appRouter(handle: unknown): RouterLike | undefined {
+  const app = handle as AppLike
+  if (typeof handle !== 'function' || typeof app.handle !== 'function') return undefined
+  if (typeof app.set !== 'function' || !('mountpath' in app)) return undefined
+  return isRouter(app.router) ? app.router : undefined
+}
+
 function walk(
   router: RouterLike,
   target: RouteLike,
@@ -66,11 +76,13 @@ function walk(
   for (const layer of router.stack) {
     if (layer.route === target) {
       out.push({ template: prefix + pathText(target.path), mounts })
-    } else if (layer.route === undefined && isRouter(layer.handle)) {
+    } else if (layer.route === undefined) {
+      const inner = isRouter(layer.handle) ? layer.handle : appRouter(layer.handle)
+      if (inner === undefined) continue
       const paths = Array.isArray(layer.rawPath) ? (layer.rawPath as unknown[]) : [layer.rawPath]
       paths.forEach((path, index) => {
         const next = [...mounts, { layer, index }]
-        walk(layer.handle as RouterLike, target, prefix + mountText(path), next, out, depth + 1)
+        walk(inner, target, prefix + mountText(path), next, out, depth + 1)
       })
     }
   }
@@ -94,20 +106,38 @@ function appPrefix(app: AppLike | undefined): string {
   return prefix
 }
 
+/** Whether `app` is `ancestor` or mounted under it by `app.use(path, subApp)` mounts. */
+function isWithin(app: AppLike, ancestor: AppLike): boolean {
+  for (let a: AppLike | undefined = app; a !== undefined; a = a.parent)
+    if (a === ancestor) return true
+  return false
+}
+
 /**
  * Finds the route template of an Express request when its response ends: `req.route.path` joined
  * with the templates of the routers it is mounted under (`req.baseUrl` holds the matched path, e.g.
  * `/orgs/acme`, not `/orgs/:org`). The search walks the app's router once per route object and
  * is cached; a route mounted under several paths is told apart by matching `req.baseUrl`.
+ *
+ * @param rootApp - the app the measuring middleware runs in: a sub-app mounted inside a router
+ *   (`router.use('/t/:tenant', subApp)`) knows neither its mount path nor its parent, so its
+ *   routes are searched for from there.
  */
-export function expressRouteResolver(metrics: Metrics): LateRouteResolver {
+export function expressRouteResolver(
+  metrics: MetricsCore,
+  rootApp: () => unknown,
+): LateRouteResolver {
   const cache = new WeakMap<RouteLike, Resolution>()
 
   function resolve(req: RequestLike, route: RouteLike): Resolution {
-    const router = req.app?.router
+    const app = req.app
+    if (app === undefined) return null
+    const root = rootApp() as AppLike | undefined
+    const fromRoot = root !== undefined && !isWithin(app, root)
+    const router = fromRoot ? root.router : app.router
     if (router === undefined || !Array.isArray(router.stack)) return null
     const chains: Chain[] = []
-    walk(router, route, appPrefix(req.app), [], chains, 0)
+    walk(router, route, fromRoot ? '' : appPrefix(app), [], chains, 0)
     if (chains.length === 0) return null
     if (chains.length === 1) return metrics.route(chains[0]!.template)
     return { chains, series: chains.map((chain) => metrics.route(chain.template)) }
@@ -128,8 +158,9 @@ export function expressRouteResolver(metrics: Metrics): LateRouteResolver {
       const i = found.chains.findIndex((chain) => matchesBase(chain, baseUrl))
       if (i !== -1) return found.series[i]!
     }
-    // Not reachable from the app's router (e.g. a sub-app inside a router): the matched mount
-    // path is the best we know; the series cap bounds what its values can add.
+    // Not reachable from the app's router (e.g. a sub-app mounted with `app.use` inside a sub-app
+    // mounted inside a router): the matched mount path is the best we know; the series cap bounds
+    // what its values can add.
     return metrics.route(baseUrl + pathText(route.path))
   }
 }

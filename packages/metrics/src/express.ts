@@ -1,13 +1,33 @@
+import { writeAnswer } from '@uptimekit/internal'
 import type { RequestHandler } from 'express'
 import { expressRouteResolver } from './express-route.js'
-import { metricsFrom, type Metrics } from './metrics.js'
+import { metricsFrom, type Metrics, type MetricsCore } from './metrics.js'
 import type { MetricsOptions } from './options.js'
-import { pathTest } from './path-test.js'
+
+function measuring(core: MetricsCore): RequestHandler {
+  // The app this middleware runs in, read from the first request only (each read of Express's
+  // re-prototyped request is slow): the route search of a sub-app mounted inside a router starts there.
+  let root: unknown
+  const tracker = core.tracker(expressRouteResolver(core, () => root))
+  return (req, res, next) => {
+    root ??= req.app
+    if (!core.isExcluded(req.originalUrl)) tracker.start(req, res, undefined)
+    next()
+  }
+}
+
+function answering(metrics: Metrics): RequestHandler {
+  return (req, res, next) => {
+    const request = { accept: req.headers.accept, authorization: req.headers.authorization }
+    metrics.render(request).then((answer) => writeAnswer(res, answer), next)
+  }
+}
 
 /**
  * Express middleware measuring every request (except excluded paths): duration histogram, request
  * counter and in-flight gauge, labelled by method, route template and status code. Mount it
- * before your routes.
+ * before your routes. Takes a `createMetrics()` instance, or options that name the `registry`
+ * its `metricsHandler` reads.
  *
  * @example
  * ```ts
@@ -17,12 +37,7 @@ import { pathTest } from './path-test.js'
  * ```
  */
 export function metricsMiddleware(metrics?: Metrics | MetricsOptions): RequestHandler {
-  const m = metricsFrom(metrics)
-  const tracker = m.tracker(expressRouteResolver(m))
-  return (req, res, next) => {
-    if (!m.isExcluded(req.originalUrl)) tracker.start(req, res, undefined)
-    next()
-  }
+  return measuring(metricsFrom(metrics, 'metricsMiddleware', true).core)
 }
 
 /**
@@ -34,21 +49,13 @@ export function metricsMiddleware(metrics?: Metrics | MetricsOptions): RequestHa
  * ```
  */
 export function metricsHandler(metrics?: Metrics | MetricsOptions): RequestHandler {
-  const m = metricsFrom(metrics)
-  return (req, res, next) => {
-    m.render({ accept: req.get('accept'), authorization: req.get('authorization') }).then(
-      (answer) => {
-        res.status(answer.statusCode).set(answer.headers).send(answer.body)
-      },
-      next,
-    )
-  }
+  return answering(metricsFrom(metrics, 'metricsHandler', true).metrics)
 }
 
 /**
- * One handler doing both: serves `metricsPath` (default `/metrics`, GET and HEAD, matched exactly
- * as the Fastify plugin does) and measures every other request. It is a single middleware rather
- * than a `Router`: a nested router runs its own dispatch loop on every request.
+ * One middleware doing both: serves `metricsPath` (default `/metrics`, GET and HEAD, matched
+ * exactly as the Fastify plugin does) and measures every other request. It is a single
+ * middleware rather than a `Router`: a nested router runs its own dispatch loop on every request.
  *
  * @example
  * ```ts
@@ -56,14 +63,13 @@ export function metricsHandler(metrics?: Metrics | MetricsOptions): RequestHandl
  * ```
  */
 export function expressMetrics(metrics?: Metrics | MetricsOptions): RequestHandler {
-  const m = metricsFrom(metrics)
-  const measure = metricsMiddleware(m)
-  const answer = metricsHandler(m)
-  const isMetricsPath = pathTest(new Set([m.metricsPath]))
+  const { metrics: m, core } = metricsFrom(metrics, 'expressMetrics', false)
+  const measure = measuring(core)
+  const answer = answering(m)
   return (req, res, next) => {
     // The path test first: it rejects nearly every URL on one character, so most requests skip
     // the method check.
-    if (isMetricsPath(req.url) && (req.method === 'GET' || req.method === 'HEAD')) {
+    if (core.isMetricsPath(req.url) && (req.method === 'GET' || req.method === 'HEAD')) {
       answer(req, res, next)
     } else {
       measure(req, res, next)

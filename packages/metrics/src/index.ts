@@ -1,16 +1,29 @@
 export { createMetrics } from './metrics.js'
 export type { Metrics } from './metrics.js'
-export type { MetricsAnswer, MetricsRequest } from './scrape-answer.js'
+export type { MetricsRequest } from './scrape-answer.js'
+export type { ErrorBody, HttpAnswer, Logger, LoggerOption } from '@uptimekit/internal'
 export { DEFAULTS } from './options.js'
-export type { ConnectionCounter, LoggerLike, MetricNaming, MetricsOptions } from './options.js'
-export { InvalidOptionError, isInvalidOptionError, ANSWER_STATUS } from './errors.js'
-export type { MetricsAnswerCode } from './errors.js'
+export type { ConnectionCounter, MetricNaming, MetricsOptions } from './options.js'
+export {
+  ClusterTimeoutError,
+  ERROR_STATUS,
+  InvalidOptionError,
+  isClusterTimeoutError,
+  isInvalidOptionError,
+} from './errors.js'
+export type { MetricsErrorCode } from './errors.js'
 export { CLIENT_CLOSED_STATUS } from './tracker.js'
-export type { LateRouteResolver, RequestTracker } from './tracker.js'
-export { METHOD_LABELS, OVERFLOW_VALUE, UNMATCHED_ROUTE, RouteSeries } from './request-series.js'
-export type { MetricFamily, PromClientLike, RegistryLike, SampleValue } from './prom-client.js'
+export { OVERFLOW_VALUE, UNMATCHED_ROUTE } from './request-series.js'
+export type { PromClientLike, RegistryLike } from './prom-client.js'
 export { observeBreaker } from './observe-breaker.js'
 export type { BreakerState, ObservableBreaker, ObserveBreakerOptions } from './observe-breaker.js'
+export { observeBalancer } from './observe-balancer.js'
+export type {
+  BalancerUpstreamLike,
+  BalancerUpstreamState,
+  ObservableBalancer,
+  ObserveBalancerOptions,
+} from './observe-balancer.js'
 export { observeHealth } from './observe-health.js'
 export type {
   HealthCheckResult,

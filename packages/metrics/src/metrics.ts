@@ -1,15 +1,13 @@
-import { describeValue, InvalidOptionError } from './errors.js'
+import { InvalidOptionError, shown, type HttpAnswer } from '@uptimekit/internal'
 import { metricView, type MetricView } from './metric-view.js'
 import {
-  checkPromClient,
-  checkRegistry,
   requestLabelNames,
   resolveOptions,
   type ConnectionCounter,
   type MetricsOptions,
   type ResolvedOptions,
 } from './options.js'
-import { pathTest } from './path-test.js'
+import { exactPathTest, excludedPathTest } from './path-tests.js'
 import { collectDefaults, newRegistry, peerPromClient, type RegistryLike } from './prom-client.js'
 import {
   OVERFLOW_VALUE,
@@ -17,7 +15,7 @@ import {
   type RequestSeriesConfig,
   type RouteSeries,
 } from './request-series.js'
-import { scrapeAnswerer, type MetricsAnswer, type MetricsRequest } from './scrape-answer.js'
+import { scrapeAnswerer, type MetricsRequest } from './scrape-answer.js'
 import { createTracker, type LateRouteResolver, type RequestTracker } from './tracker.js'
 
 /** The metrics of one service: what `createMetrics` returns and the adapters share. */
@@ -26,22 +24,11 @@ export interface Metrics {
   readonly registry: RegistryLike
   /** The path the adapters serve the metrics on. */
   readonly metricsPath: string
-  /** Shared series of requests that matched no route (`route="#unmatched"`). */
-  readonly unmatched: RouteSeries
-  /** True when a request URL (query string ignored) is not measured. */
-  isExcluded(url: string): boolean
   /**
-   * The pre-resolved series of a route template; `undefined` gives the unmatched series. Adapters
-   * call it once per route and keep the result.
+   * Answers a `/metrics` request: token check, format negotiation by `Accept`, rendering. Use it
+   * to serve the metrics from a router of your own; errors are the house error body.
    */
-  route(template: string | undefined): RouteSeries
-  /**
-   * A tracker for an adapter. `resolveLate` finds the route of a request when its response ends,
-   * for frameworks that only know it then (Express). {@link Metrics.close} stops it.
-   */
-  tracker(resolveLate?: LateRouteResolver): RequestTracker
-  /** Answers a `/metrics` request: token check, format negotiation, rendering. */
-  render(request: MetricsRequest): Promise<MetricsAnswer>
+  render(request: MetricsRequest): Promise<HttpAnswer>
   /**
    * Exports the open connections of `server` in the open-connections gauge (summed over every
    * observed server). Returns a function that stops observing it.
@@ -54,10 +41,31 @@ export interface Metrics {
   close(): void
 }
 
+/** What the adapters use besides the public {@link Metrics}; not part of the public API. */
+export interface MetricsCore {
+  /** Shared series of requests that matched no route (`route="#unmatched"`). */
+  readonly unmatched: RouteSeries
+  /** True when a request target is not measured (compared after `requestPath`). */
+  isExcluded(target: string): boolean
+  /** True when a request target is exactly `metricsPath` (query string allowed). */
+  isMetricsPath(target: string): boolean
+  /**
+   * The pre-resolved series of a route template; `undefined` gives the unmatched series. Adapters
+   * call it once per route and keep the result.
+   */
+  route(template: string | undefined): RouteSeries
+  /**
+   * A tracker for an adapter. `resolveLate` finds the route of a request when its response ends,
+   * for frameworks that only know it then (Express). {@link Metrics.close} stops it.
+   */
+  tracker(resolveLate?: LateRouteResolver): RequestTracker
+}
+
 // Symbol.for: a registry shared by the ESM and the CJS copy of this package still finds its series.
 const SERIES_KEY = Symbol.for('uptimekit.metrics.requestSeries')
 const SERVERS_KEY = Symbol.for('uptimekit.metrics.servers')
-const METRICS_KEY = Symbol.for('uptimekit.metrics.instance')
+// The adapters find the core behind a `Metrics` here, whichever loaded copy created it.
+const CORE_KEY = Symbol.for('uptimekit.metrics.core')
 
 type SeriesView = MetricView & { [SERIES_KEY]?: RequestSeries }
 type ServersView = MetricView & { [SERVERS_KEY]?: Set<ConnectionCounter> }
@@ -120,7 +128,7 @@ function requestSeriesIn(
       throw new InvalidOptionError(
         'registry',
         `already holds \`${config.durationName}\` with other labels, buckets or series cap; use the same options, another \`registry\` or a \`prefix\``,
-        describeValue(found.config.labelNames.join(',')),
+        shown(found.config.labelNames.join(',')),
       )
     }
     return found
@@ -206,12 +214,10 @@ function countConnections(server: ConnectionCounter): Promise<number> {
  * app.get('/metrics', metricsHandler(metrics))
  * ```
  */
-export function createMetrics(options: MetricsOptions = {}): Metrics {
+export function createMetrics(options?: MetricsOptions): Metrics {
   const o = resolveOptions(options)
-  const client =
-    options.promClient === undefined ? peerPromClient : checkPromClient(options.promClient)
-  const registry =
-    options.registry === undefined ? newRegistry(client) : checkRegistry(options.registry)
+  const client = o.promClient ?? peerPromClient
+  const registry = o.registry ?? newRegistry(client)
   const names = metricNames(o)
   const config: RequestSeriesConfig = {
     durationName: names.duration,
@@ -233,11 +239,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   let servers: Set<ConnectionCounter> | undefined
   const unmatchedLate: LateRouteResolver = () => series.unmatched
 
-  const metrics: Metrics = {
-    registry,
-    metricsPath: o.metricsPath,
+  const core: MetricsCore = {
     unmatched: series.unmatched,
-    isExcluded: pathTest(o.excluded),
+    isExcluded: excludedPathTest(o.excluded),
+    isMetricsPath: exactPathTest(o.metricsPath),
     route(template) {
       return template === undefined ? series.unmatched : series.route(template)
     },
@@ -246,7 +251,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       trackers.add(tracker)
       return tracker
     },
-    render: scrapeAnswerer({ client, ...o }, () => Promise.resolve(registry)),
+  }
+  const metrics: Metrics & { [CORE_KEY]: MetricsCore } = {
+    registry,
+    metricsPath: o.metricsPath,
+    render: scrapeAnswerer(
+      { client, authorized: o.authorized, openMetrics: o.openMetrics, logger: o.logger },
+      () => Promise.resolve(registry),
+    ),
     observeServer(server) {
       servers ??= connectionsIn(registry, names.connections, o)
       const set = servers
@@ -263,25 +275,53 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       for (const tracker of trackers) tracker.close()
       trackers.clear()
     },
+    [CORE_KEY]: core,
   }
-  if (options.server !== undefined) metrics.observeServer(options.server)
+  if (o.server !== undefined) metrics.observeServer(o.server)
   return metrics
 }
 
-/**
- * The instance an adapter uses: the given one, or the one created from these options (kept on the
- * options object, so `metricsMiddleware(options)` and `metricsHandler(options)` share it).
- */
-export function metricsFrom(input: Metrics | MetricsOptions | undefined): Metrics {
-  if (input === undefined) return createMetrics()
-  if (isMetrics(input)) return input
-  const memo = (input as { [METRICS_KEY]?: Metrics })[METRICS_KEY]
-  if (memo !== undefined) return memo
-  const created = createMetrics(input)
-  Object.defineProperty(input, METRICS_KEY, { value: created, enumerable: false })
-  return created
+/** The core behind a `Metrics` from `createMetrics` (any loaded copy), or undefined. */
+function coreIn(value: unknown): MetricsCore | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  return (value as { [CORE_KEY]?: MetricsCore })[CORE_KEY]
 }
 
-function isMetrics(input: Metrics | MetricsOptions): input is Metrics {
-  return typeof (input as Partial<Metrics>).render === 'function' && 'unmatched' in input
+/** Checks a `metrics` option: a `createMetrics()` instance. */
+export function metricsOption(
+  value: unknown,
+  option = 'metrics',
+): { metrics: Metrics; core: MetricsCore } {
+  const core = coreIn(value)
+  if (core === undefined) {
+    throw new InvalidOptionError(option, 'must be what createMetrics() returns', shown(value))
+  }
+  return { metrics: value as Metrics, core }
+}
+
+/**
+ * The instance an adapter uses: the given `createMetrics()` instance, or a new one from options.
+ * Nothing is kept on the user's options object, so two adapters given the same options each
+ * create an instance; `needsRegistry` makes them name the registry they share.
+ *
+ * @param owner - the adapter, as the user calls it (`metricsHandler`)
+ * @param needsRegistry - whether options without `registry` are refused (the middleware and
+ *   handler pair: each would otherwise write to or read from a registry of its own)
+ */
+export function metricsFrom(
+  input: Metrics | MetricsOptions | undefined,
+  owner: string,
+  needsRegistry: boolean,
+): { metrics: Metrics; core: MetricsCore } {
+  if (coreIn(input) !== undefined) return metricsOption(input)
+  const options = input
+  if (needsRegistry && options?.registry === undefined) {
+    throw new InvalidOptionError(
+      'registry',
+      `must be given when ${owner} takes options rather than a createMetrics() instance, so that metricsMiddleware and metricsHandler share one registry; or pass both the same createMetrics() instance`,
+      'undefined',
+    )
+  }
+  const metrics = createMetrics(options)
+  return { metrics, core: coreIn(metrics)! }
 }

@@ -1,4 +1,4 @@
-import { describeValue, InvalidOptionError } from './errors.js'
+import { InvalidOptionError, optionsObject, shown } from '@uptimekit/internal'
 import { metricView, type MetricView } from './metric-view.js'
 import { checkPrefix, checkRegistry } from './options.js'
 import type { RegistryLike, SampleValue } from './prom-client.js'
@@ -94,18 +94,19 @@ export function observeBreaker(
     throw new InvalidOptionError(
       'breaker.name',
       'must be a non-empty string',
-      describeValue(candidate?.name),
+      shown(candidate?.name),
     )
   }
   if (typeof candidate.onStateChange !== 'function') {
     throw new InvalidOptionError(
       'breaker.onStateChange',
       'must be a function (listener) => unsubscribe',
-      describeValue(candidate.onStateChange),
+      shown(candidate.onStateChange),
     )
   }
-  const registry = checkRegistry(options?.registry)
-  const observed = breakersIn(registry, checkPrefix(options.prefix))
+  const o = optionsObject('observeBreaker', options, ['registry', 'prefix'])
+  const registry = checkRegistry(o.registry)
+  const observed = breakersIn(registry, checkPrefix(o.prefix))
   const name = breaker.name
   if (observed.has(name)) {
     throw new InvalidOptionError(

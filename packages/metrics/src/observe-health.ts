@@ -1,12 +1,14 @@
-import { describeValue, InvalidOptionError } from './errors.js'
-import { metricView, type MetricView } from './metric-view.js'
 import {
-  checkPositiveInteger,
-  checkPrefix,
-  checkRegistry,
-  SILENT_LOGGER,
-  type LoggerLike,
-} from './options.js'
+  InvalidOptionError,
+  errorText,
+  milliseconds,
+  optionsObject,
+  resolveLogger,
+  shown,
+  type LoggerOption,
+} from '@uptimekit/internal'
+import { metricView, type MetricView } from './metric-view.js'
+import { checkPrefix, checkRegistry, PACKAGE_NAME } from './options.js'
 import type { RegistryLike, SampleValue } from './prom-client.js'
 
 /** One check in a health report (the `@uptimekit/health` shape). */
@@ -43,19 +45,22 @@ export interface ObserveHealthOptions {
    */
   prefix?: string
   /**
-   * Longest a scrape waits for `health.check()`, in milliseconds; past it the health metrics are
-   * left out of that scrape and a warning is logged.
+   * Longest a scrape waits for `health.check()`, in milliseconds (at most 2^31-1); past it the
+   * health metrics are left out of that scrape and a warning is logged.
    * @default 5000
    */
   timeoutMs?: number
   /**
-   * Where a failed or late `health.check()` is reported.
-   * @default a silent logger
+   * Where a failed or late `health.check()` is reported: a pino-shaped logger, or `false`.
+   * @default one JSON line per event on stderr
    */
-  logger?: LoggerLike
+  logger?: LoggerOption
 }
 
 const HEALTH_KEY = Symbol.for('uptimekit.metrics.health')
+const OPTION_KEYS: readonly string[] = Object.freeze(['registry', 'prefix', 'timeoutMs', 'logger'])
+/** Default `timeoutMs` of {@link observeHealth}. */
+const DEFAULT_TIMEOUT_MS = 5000
 const STATUSES = ['healthy', 'degraded', 'unhealthy'] as const
 
 type HealthView = MetricView & { [HEALTH_KEY]?: true }
@@ -82,13 +87,15 @@ export function observeHealth(health: ObservableHealth, options: ObserveHealthOp
     throw new InvalidOptionError(
       'health',
       'must have a check() returning a health report',
-      describeValue(health),
+      shown(health),
     )
   }
-  const registry = checkRegistry(options?.registry)
-  const prefix = checkPrefix(options.prefix)
-  const timeoutMs = checkPositiveInteger(options.timeoutMs, 5000, 'timeoutMs', ' (milliseconds)')
-  const logger = options.logger ?? SILENT_LOGGER
+  const o = optionsObject('observeHealth', options, OPTION_KEYS)
+  const registry = checkRegistry(o.registry)
+  const prefix = checkPrefix(o.prefix)
+  const timeoutMs =
+    o.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : milliseconds('timeoutMs', o.timeoutMs)
+  const logger = resolveLogger('logger', o.logger, PACKAGE_NAME)
   const statusName = `${prefix}health_check_status`
   if ((registry.getSingleMetric(statusName) as HealthView | undefined)?.[HEALTH_KEY] === true) {
     throw new InvalidOptionError(
@@ -102,9 +109,12 @@ export function observeHealth(health: ObservableHealth, options: ObserveHealthOp
   // The registry reads the three metrics concurrently: they share one report per scrape.
   const report = (): Promise<HealthReportLike | undefined> => {
     if (!active) return Promise.resolve(undefined)
-    pending ??= withDeadline(health.check(), timeoutMs)
+    pending ??= withDeadline(
+      Promise.resolve().then(() => health.check()),
+      timeoutMs,
+    )
       .catch((err: unknown) => {
-        logger.warn({ err }, 'health.check() failed during a metrics scrape')
+        logger.warn({ error: errorText(err) }, 'health.check() failed during a metrics scrape')
         return undefined
       })
       .finally(() => {

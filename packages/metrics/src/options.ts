@@ -1,13 +1,22 @@
-import { describeValue, InvalidOptionError } from './errors.js'
+import {
+  bearerMatcher,
+  bool,
+  finiteNumber,
+  InvalidOptionError,
+  integer,
+  oneOf,
+  optional,
+  optionsObject,
+  plainObject,
+  requestPath,
+  resolveLogger,
+  shown,
+  text,
+  withMethods,
+  type Logger,
+  type LoggerOption,
+} from '@uptimekit/internal'
 import type { PromClientLike, RegistryLike } from './prom-client.js'
-
-/** A pino-shaped logger; only `warn` and `error` are used. */
-export interface LoggerLike {
-  /** Logs a warning: the series cap was reached, a health scrape failed. */
-  warn(obj: object, msg?: string): void
-  /** Logs an error: rendering `/metrics` failed. */
-  error(obj: object, msg?: string): void
-}
 
 /** Which metric and label names to use. */
 export type MetricNaming = 'prometheus' | 'otel'
@@ -51,7 +60,10 @@ export interface MetricsOptions {
    */
   labels?: Readonly<Record<string, string>>
   /**
-   * Request paths (without query string) that are not measured. `metricsPath` is never measured.
+   * Request paths that are not measured, compared the way the routers see them: query string
+   * ignored, case-insensitive, one trailing slash and percent-encoded unreserved characters
+   * (`/%72eady`) normalized, absolute-form targets reduced to their path. `metricsPath` is never
+   * measured.
    * @default ['/metrics', '/live', '/ready', '/health', '/health/detailed', '/startup']
    */
   excludePaths?: readonly string[]
@@ -62,7 +74,7 @@ export interface MetricsOptions {
   metricsPath?: string
   /**
    * Bearer token `/metrics` requires (`Authorization: Bearer <token>`), compared in constant time.
-   * Without it, `/metrics` is open. At least 16 characters.
+   * Without it, `/metrics` is open. At least 16 characters, no whitespace.
    * @default undefined
    */
   token?: string
@@ -102,10 +114,11 @@ export interface MetricsOptions {
    */
   server?: ConnectionCounter
   /**
-   * Where the one series-cap warning and render errors go.
-   * @default a silent logger
+   * Where the one series-cap warning and render errors go: a pino-shaped logger, or `false` for
+   * silence. Nothing is logged per request.
+   * @default one JSON line per event on stderr
    */
-  logger?: LoggerLike
+  logger?: LoggerOption
 }
 
 // Most web handlers answer in 1–500 ms; the 1 ms floor keeps resolution for fast JSON routes
@@ -121,7 +134,7 @@ const OTEL_BUCKETS: readonly number[] = [
   0, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
 ]
 
-/** Default of every option; the README options table mirrors it. */
+/** Default of every option; the README options table mirrors it. Frozen all the way down. */
 export const DEFAULTS: {
   readonly prefix: string
   readonly buckets: readonly number[]
@@ -133,94 +146,103 @@ export const DEFAULTS: {
   readonly defaultMetrics: boolean
   readonly maxSeriesPerMetric: number
   readonly naming: MetricNaming
-  readonly minTokenLength: number
-} = {
+} = Object.freeze({
   prefix: '',
-  buckets: WEB_LATENCY_BUCKETS,
-  otelBuckets: OTEL_BUCKETS,
-  labels: {},
-  excludePaths: ['/metrics', '/live', '/ready', '/health', '/health/detailed', '/startup'],
+  buckets: Object.freeze(WEB_LATENCY_BUCKETS),
+  otelBuckets: Object.freeze(OTEL_BUCKETS),
+  labels: Object.freeze({}),
+  excludePaths: Object.freeze([
+    '/metrics',
+    '/live',
+    '/ready',
+    '/health',
+    '/health/detailed',
+    '/startup',
+  ]),
   metricsPath: '/metrics',
   openMetrics: true,
   defaultMetrics: true,
   maxSeriesPerMetric: 2000,
   naming: 'prometheus',
-  minTokenLength: 16,
-}
+})
+
+/** The keys {@link MetricsOptions} has; anything else is a typo and rejected. */
+export const METRICS_OPTION_KEYS: readonly string[] = Object.freeze([
+  'promClient',
+  'registry',
+  'prefix',
+  'buckets',
+  'labels',
+  'excludePaths',
+  'metricsPath',
+  'token',
+  'openMetrics',
+  'defaultMetrics',
+  'maxSeriesPerMetric',
+  'naming',
+  'server',
+  'logger',
+])
+
+/** The package name loggers are given by default. */
+export const PACKAGE_NAME = '@uptimekit/metrics'
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
-
-/** A silent logger, the default. */
-export const SILENT_LOGGER: LoggerLike = { warn() {}, error() {} }
 
 /** Options checked and with defaults applied. */
 export interface ResolvedOptions {
   readonly prefix: string
   readonly buckets: readonly number[]
   readonly labels: Readonly<Record<string, string>>
+  /** Excluded paths (`metricsPath` included), normalized by `requestPath`. */
   readonly excluded: ReadonlySet<string>
   readonly metricsPath: string
-  readonly token: string | undefined
+  /** Matches an `Authorization` header against `token`; undefined when `/metrics` is open. */
+  readonly authorized: ((authorization: string | undefined) => boolean) | undefined
   readonly openMetrics: boolean
   readonly defaultMetrics: boolean
   readonly maxSeriesPerMetric: number
   readonly naming: MetricNaming
-  readonly logger: LoggerLike
-}
-
-function fail(option: string, rule: string, got: unknown): never {
-  throw new InvalidOptionError(option, rule, describeValue(got))
-}
-
-function hasMethods(value: unknown, names: readonly string[]): boolean {
-  if (typeof value !== 'object' && typeof value !== 'function') return false
-  if (value === null) return false
-  const record = value as Record<string, unknown>
-  return names.every((name) => typeof record[name] === 'function')
+  readonly logger: Logger
+  readonly promClient: PromClientLike | undefined
+  readonly registry: RegistryLike | undefined
+  readonly server: ConnectionCounter | undefined
 }
 
 /** Checks a registry option; shared with `observeBreaker` and `observeHealth`. */
 export function checkRegistry(registry: unknown, option = 'registry'): RegistryLike {
-  const methods = ['metrics', 'registerMetric', 'getSingleMetric', 'getMetricsAsJSON']
-  if (!hasMethods(registry, methods)) {
-    fail(
-      option,
-      'must be a prom-client Registry (metrics, registerMetric, getSingleMetric)',
-      registry,
-    )
-  }
-  return registry as RegistryLike
+  return withMethods<RegistryLike>(
+    option,
+    registry,
+    ['metrics', 'registerMetric', 'getSingleMetric', 'getMetricsAsJSON', 'removeSingleMetric'],
+    'must be a prom-client Registry (metrics, registerMetric, getSingleMetric, getMetricsAsJSON, removeSingleMetric)',
+  )
 }
 
 /** Checks a promClient option; shared with the cluster aggregator. */
 export function checkPromClient(client: unknown, option = 'promClient'): PromClientLike {
-  const ok =
-    hasMethods(client, ['collectDefaultMetrics', 'Registry']) &&
-    hasMethods((client as { AggregatorRegistry?: unknown }).AggregatorRegistry, ['aggregate'])
-  if (!ok) fail(option, 'must be the prom-client module (import * as promClient)', client)
-  return client as PromClientLike
-}
-
-/** Checks an optional positive integer option (milliseconds, counts), applying its default. */
-export function checkPositiveInteger(
-  value: unknown,
-  fallback: number,
-  option: string,
-  unit = '',
-): number {
-  const checked = value ?? fallback
-  if (!Number.isSafeInteger(checked) || (checked as number) < 1) {
-    fail(option, `must be a positive integer${unit}`, checked)
-  }
-  return checked as number
+  const rule = 'must be the prom-client module (import * as promClient)'
+  const checked = withMethods<PromClientLike>(
+    option,
+    client,
+    ['collectDefaultMetrics', 'Registry'],
+    rule,
+  )
+  withMethods(option, checked.AggregatorRegistry, ['aggregate'], rule)
+  return checked
 }
 
 /** Checks a metric-name prefix. */
 export function checkPrefix(prefix: unknown, option = 'prefix'): string {
   if (prefix === undefined) return DEFAULTS.prefix
   if (typeof prefix !== 'string' || (prefix !== '' && !METRIC_NAME.test(prefix))) {
-    fail(option, 'must be empty or match [a-zA-Z_:][a-zA-Z0-9_:]*', prefix)
+    // Fastify users often mean a route prefix here (`register(plugin, { prefix: '/ops' })`).
+    throw new InvalidOptionError(
+      option,
+      'must be empty or match [a-zA-Z_:][a-zA-Z0-9_:]*: it prefixes metric names, not routes (`metricsPath` moves /metrics)',
+      shown(prefix),
+    )
   }
   return prefix
 }
@@ -228,43 +250,61 @@ export function checkPrefix(prefix: unknown, option = 'prefix'): string {
 function checkBuckets(buckets: unknown, naming: MetricNaming): readonly number[] {
   if (buckets === undefined) return naming === 'otel' ? DEFAULTS.otelBuckets : DEFAULTS.buckets
   if (!Array.isArray(buckets) || buckets.length === 0) {
-    fail('buckets', 'must be a non-empty array of finite numbers in seconds', buckets)
+    throw new InvalidOptionError(
+      'buckets',
+      'must be a non-empty array of finite numbers in seconds',
+      Array.isArray(buckets) ? 'an empty array' : shown(buckets),
+    )
   }
-  buckets.forEach((bound: unknown, i) => {
-    if (typeof bound !== 'number' || !Number.isFinite(bound) || bound < 0) {
-      fail(`buckets[${i}]`, 'must be a finite number ≥ 0 (seconds)', bound)
-    }
-    if (i > 0 && bound <= (buckets[i - 1] as number)) {
-      fail(`buckets[${i}]`, `must be greater than the bound before it (${buckets[i - 1]})`, bound)
-    }
-  })
-  return Object.freeze([...(buckets as number[])])
-}
-
-function checkLabels(labels: unknown, reserved: readonly string[]): Record<string, string> {
-  if (labels === undefined) return DEFAULTS.labels
-  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) {
-    fail('labels', 'must be an object of label name to string value', labels)
-  }
-  for (const [name, value] of Object.entries(labels)) {
-    if (!LABEL_NAME.test(name) || name.startsWith('__')) {
-      fail(`labels.${name}`, 'must be a label name matching [a-zA-Z_][a-zA-Z0-9_]*', name)
-    }
-    if (reserved.includes(name)) {
-      fail(
-        `labels.${name}`,
-        `must not reuse a label this package sets (${reserved.join(', ')})`,
-        name,
+  const checked = buckets.map((bound: unknown, i) =>
+    finiteNumber(`buckets[${i}]`, bound, { min: 0 }),
+  )
+  checked.forEach((bound, i) => {
+    const before = checked[i - 1]
+    if (before !== undefined && bound <= before) {
+      throw new InvalidOptionError(
+        `buckets[${i}]`,
+        `must be greater than the bound before it (${before})`,
+        shown(bound),
       )
     }
-    if (typeof value !== 'string') fail(`labels.${name}`, 'must be a string', value)
+  })
+  return Object.freeze(checked)
+}
+
+function checkLabels(
+  labels: unknown,
+  reserved: readonly string[],
+): Readonly<Record<string, string>> {
+  if (labels === undefined) return DEFAULTS.labels
+  const given = plainObject('labels', labels)
+  for (const [name, value] of Object.entries(given)) {
+    if (!LABEL_NAME.test(name) || name.startsWith('__')) {
+      throw new InvalidOptionError(
+        `labels.${name}`,
+        'must be a label name matching [a-zA-Z_][a-zA-Z0-9_]*',
+        shown(name),
+      )
+    }
+    if (reserved.includes(name)) {
+      throw new InvalidOptionError(
+        `labels.${name}`,
+        `must not reuse a label this package sets (${reserved.join(', ')})`,
+        shown(name),
+      )
+    }
+    text(`labels.${name}`, value, true)
   }
-  return Object.freeze({ ...(labels as Record<string, string>) })
+  return Object.freeze({ ...(given as Record<string, string>) })
 }
 
 function checkPath(path: unknown, option: string): string {
   if (typeof path !== 'string' || !path.startsWith('/') || /[?#\s]/.test(path)) {
-    fail(option, 'must be a path starting with / without query, fragment or spaces', path)
+    throw new InvalidOptionError(
+      option,
+      'must be a path starting with / without query, fragment or spaces',
+      shown(path),
+    )
   }
   return path
 }
@@ -276,69 +316,49 @@ export function requestLabelNames(naming: MetricNaming): readonly [string, strin
     : ['method', 'route', 'status_code']
 }
 
-/** Checks every option of {@link MetricsOptions} except the prom-client ones. */
-export function resolveOptions(options: MetricsOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) fail('options', 'must be an object', options)
-  const naming = options.naming ?? DEFAULTS.naming
-  if (naming !== 'prometheus' && naming !== 'otel') {
-    fail('naming', "must be 'prometheus' or 'otel'", naming)
-  }
+/** Checks every option of {@link MetricsOptions} and applies the defaults. */
+export function resolveOptions(options: unknown): ResolvedOptions {
+  const o = optionsObject('createMetrics', options, METRICS_OPTION_KEYS)
+  const naming =
+    o.naming === undefined
+      ? DEFAULTS.naming
+      : oneOf('naming', o.naming, ['prometheus', 'otel'] as const)
   const metricsPath =
-    options.metricsPath === undefined
-      ? DEFAULTS.metricsPath
-      : checkPath(options.metricsPath, 'metricsPath')
-  const excludePaths: unknown = options.excludePaths ?? DEFAULTS.excludePaths
+    o.metricsPath === undefined ? DEFAULTS.metricsPath : checkPath(o.metricsPath, 'metricsPath')
+  const excludePaths: unknown = o.excludePaths ?? DEFAULTS.excludePaths
   if (!Array.isArray(excludePaths)) {
-    fail('excludePaths', 'must be an array of paths', excludePaths)
+    throw new InvalidOptionError('excludePaths', 'must be an array of paths', shown(excludePaths))
   }
   const excluded = excludePaths.map((path: unknown, i) => checkPath(path, `excludePaths[${i}]`))
-  const token = options.token
-  if (
-    token !== undefined &&
-    (typeof token !== 'string' || token.length < DEFAULTS.minTokenLength)
-  ) {
-    const shape = typeof token === 'string' ? `${token.length} characters` : describeValue(token)
-    throw new InvalidOptionError(
-      'token',
-      `must be a string of at least ${DEFAULTS.minTokenLength} characters`,
-      shape,
-    )
-  }
-  if (token !== undefined && /\s/.test(token)) {
-    throw new InvalidOptionError(
-      'token',
-      'must not contain whitespace',
-      `${token.length} characters`,
-    )
-  }
-  const max = checkPositiveInteger(
-    options.maxSeriesPerMetric,
-    DEFAULTS.maxSeriesPerMetric,
-    'maxSeriesPerMetric',
+  const server = optional(o.server, (value) =>
+    withMethods<ConnectionCounter>(
+      'server',
+      value,
+      ['getConnections'],
+      'must be a node:http Server (getConnections)',
+    ),
   )
-  for (const flag of ['openMetrics', 'defaultMetrics'] as const) {
-    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') {
-      fail(flag, 'must be a boolean', options[flag])
-    }
-  }
-  if (options.server !== undefined && !hasMethods(options.server, ['getConnections'])) {
-    fail('server', 'must be a node:http Server (getConnections)', options.server)
-  }
-  const logger = options.logger ?? SILENT_LOGGER
-  if (!hasMethods(logger, ['warn', 'error'])) {
-    fail('logger', 'must be pino-shaped (warn and error functions)', logger)
-  }
   return {
-    prefix: checkPrefix(options.prefix),
-    buckets: checkBuckets(options.buckets, naming),
-    labels: checkLabels(options.labels, [...requestLabelNames(naming), 'le']),
-    excluded: new Set([metricsPath, ...excluded]),
+    prefix: checkPrefix(o.prefix),
+    buckets: checkBuckets(o.buckets, naming),
+    labels: checkLabels(o.labels, [...requestLabelNames(naming), 'le']),
+    excluded: new Set([metricsPath, ...excluded].map(requestPath)),
     metricsPath,
-    token,
-    openMetrics: options.openMetrics ?? DEFAULTS.openMetrics,
-    defaultMetrics: options.defaultMetrics ?? DEFAULTS.defaultMetrics,
-    maxSeriesPerMetric: max,
+    authorized: optional(o.token, (token) => bearerMatcher('token', token)),
+    openMetrics:
+      o.openMetrics === undefined ? DEFAULTS.openMetrics : bool('openMetrics', o.openMetrics),
+    defaultMetrics:
+      o.defaultMetrics === undefined
+        ? DEFAULTS.defaultMetrics
+        : bool('defaultMetrics', o.defaultMetrics),
+    maxSeriesPerMetric:
+      o.maxSeriesPerMetric === undefined
+        ? DEFAULTS.maxSeriesPerMetric
+        : integer('maxSeriesPerMetric', o.maxSeriesPerMetric, { min: 1 }),
     naming,
-    logger,
+    logger: resolveLogger('logger', o.logger, PACKAGE_NAME),
+    promClient: optional(o.promClient, (value) => checkPromClient(value)),
+    registry: optional(o.registry, (value) => checkRegistry(value)),
+    server,
   }
 }

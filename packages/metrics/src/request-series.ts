@@ -1,5 +1,5 @@
 import type { MetricFamily, SampleValue } from './prom-client.js'
-import type { LoggerLike } from './options.js'
+import type { Logger } from '@uptimekit/internal'
 
 /** `method` label values by index; everything outside the standard set shares `_OTHER`. */
 export const METHOD_LABELS: readonly string[] = [
@@ -107,10 +107,10 @@ export class RequestSeries {
   private readonly all: Series[] = []
   private readonly overflowRoute = new RouteSeries(OVERFLOW_VALUE)
   private overflowSeries: Series | undefined
-  private readonly logger: LoggerLike
+  private readonly logger: Logger
   private readonly leLabels: readonly Record<string, string | number>[]
 
-  constructor(config: RequestSeriesConfig, logger: LoggerLike) {
+  constructor(config: RequestSeriesConfig, logger: Logger) {
     this.config = config
     this.logger = logger
     this.bounds = Float64Array.from(config.buckets)

@@ -1,7 +1,13 @@
-import { bearerCheck } from './bearer-token.js'
-import { ANSWER_STATUS } from './errors.js'
-import { prefersOpenMetrics, renderAs } from './exposition.js'
-import type { LoggerLike } from './options.js'
+import {
+  errorAnswer,
+  errorText,
+  negotiate,
+  textAnswer,
+  type HttpAnswer,
+  type Logger,
+} from '@uptimekit/internal'
+import { ERROR_STATUS, isClusterTimeoutError } from './errors.js'
+import { renderAs } from './exposition.js'
 import type { PromClientLike, RegistryLike } from './prom-client.js'
 
 /** What an adapter reads from a `/metrics` request. */
@@ -12,69 +18,60 @@ export interface MetricsRequest {
   authorization?: string | undefined
 }
 
-/** The answer to a `/metrics` request; adapters write it as is. */
-export interface MetricsAnswer {
-  /** 200, or the status of a code in the errors table. */
-  statusCode: number
-  /** Response headers, lower-case names. */
-  headers: Record<string, string>
-  /** The exposition text, or a one-line reason. */
-  body: string
-}
-
 /** How scrapes are answered. */
 export interface ScrapeSettings {
   readonly client: PromClientLike
-  readonly token: string | undefined
+  /** Matches the `Authorization` header; undefined when `/metrics` is open. */
+  readonly authorized: ((authorization: string | undefined) => boolean) | undefined
   readonly openMetrics: boolean
-  readonly logger: LoggerLike
-}
-
-const TEXT = 'text/plain; charset=utf-8'
-
-/** A one-line answer for a code of the errors table. */
-export function failure(code: keyof typeof ANSWER_STATUS, reason: string): MetricsAnswer {
-  return {
-    statusCode: ANSWER_STATUS[code],
-    headers: { 'content-type': TEXT },
-    body: `${code}: ${reason}\n`,
-  }
+  readonly logger: Logger
 }
 
 /**
  * Builds the `/metrics` answerer: bearer token first (401 without it), then the format the
  * `Accept` header prefers, then the registry `load()` gives (a cluster timeout answers 504, any
- * other error is logged and answers 500).
+ * other error is logged and answers 500). Errors are the house error body.
  */
 export function scrapeAnswerer(
   settings: ScrapeSettings,
   load: () => Promise<RegistryLike>,
-): (request: MetricsRequest) => Promise<MetricsAnswer> {
-  const authorized = settings.token === undefined ? undefined : bearerCheck(settings.token)
-  const { Registry } = settings.client
+): (request: MetricsRequest) => Promise<HttpAnswer> {
+  const { authorized, client, logger } = settings
+  const { Registry } = client
+  // Ours, in order of preference: a scraper that says nothing, or `*/*`, gets the text format.
+  const offers = [Registry.PROMETHEUS_CONTENT_TYPE, Registry.OPENMETRICS_CONTENT_TYPE]
   return async (request) => {
     if (authorized !== undefined && !authorized(request.authorization)) {
-      const answer = failure(
+      return errorAnswer(
+        ERROR_STATUS.UPTIMEKIT_METRICS_UNAUTHORIZED,
         'UPTIMEKIT_METRICS_UNAUTHORIZED',
         '/metrics needs a valid bearer token',
+        { 'www-authenticate': 'Bearer realm="metrics"' },
       )
-      answer.headers['www-authenticate'] = 'Bearer realm="metrics"'
-      return answer
     }
     try {
       const registry = await load()
-      const contentType = !settings.openMetrics
-        ? registry.contentType
-        : prefersOpenMetrics(request.accept)
-          ? Registry.OPENMETRICS_CONTENT_TYPE
-          : Registry.PROMETHEUS_CONTENT_TYPE
-      const body = await renderAs(settings.client, registry, contentType)
-      return { statusCode: 200, headers: { 'content-type': contentType }, body }
+      // An Accept that takes neither format still gets the text format: a scraper with an odd
+      // header is better served by metrics than by a 406 it will not log anywhere useful.
+      const contentType = settings.openMetrics
+        ? (negotiate(request.accept, offers) ?? Registry.PROMETHEUS_CONTENT_TYPE)
+        : registry.contentType
+      const body = await renderAs(client, registry, contentType)
+      return textAnswer(200, body, contentType)
     } catch (err) {
-      const code = (err as { code?: unknown } | null)?.code
-      if (code === 'UPTIMEKIT_METRICS_CLUSTER_TIMEOUT') return failure(code, (err as Error).message)
-      settings.logger.error({ err }, 'rendering /metrics failed')
-      return failure('UPTIMEKIT_METRICS_RENDER_FAILED', 'a collector failed; see the service log')
+      if (isClusterTimeoutError(err)) {
+        return errorAnswer(
+          ERROR_STATUS.UPTIMEKIT_METRICS_CLUSTER_TIMEOUT,
+          'UPTIMEKIT_METRICS_CLUSTER_TIMEOUT',
+          errorText(err),
+        )
+      }
+      logger.error({ error: errorText(err) }, 'rendering /metrics failed')
+      return errorAnswer(
+        ERROR_STATUS.UPTIMEKIT_METRICS_RENDER_FAILED,
+        'UPTIMEKIT_METRICS_RENDER_FAILED',
+        'a collector failed; see the service log',
+      )
     }
   }
 }

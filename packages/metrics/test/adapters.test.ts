@@ -197,9 +197,13 @@ describe.each(frameworks)('%s', (_name, start) => {
     const none = await fetch(`${app.url}/metrics`)
     expect(none.status).toBe(401)
     expect(none.headers.get('www-authenticate')).toBe('Bearer realm="metrics"')
-    expect(await none.text()).toBe(
-      'UPTIMEKIT_METRICS_UNAUTHORIZED: /metrics needs a valid bearer token\n',
-    )
+    expect(none.headers.get('content-type')).toBe('application/json; charset=utf-8')
+    expect(await none.json()).toEqual({
+      statusCode: 401,
+      code: 'UPTIMEKIT_METRICS_UNAUTHORIZED',
+      error: 'Unauthorized',
+      message: '/metrics needs a valid bearer token',
+    })
     const wrong = await fetch(`${app.url}/metrics`, {
       headers: { authorization: 'Bearer a-long-scrape-token-1235' },
     })
@@ -251,7 +255,10 @@ describe.each(frameworks)('%s', (_name, start) => {
 
   it('folds label sets past the series cap into one overflow series and warns once', async () => {
     const warn = vi.fn()
-    const app = await start({ maxSeriesPerMetric: 2, logger: { warn, error: vi.fn() } })
+    const app = await start({
+      maxSeriesPerMetric: 2,
+      logger: { info: vi.fn(), warn, error: vi.fn() },
+    })
     await hit(`${app.url}/users/1`)
     await hit(`${app.url}/error-500`)
     await hit(`${app.url}/boom`, 2)

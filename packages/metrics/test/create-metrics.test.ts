@@ -4,8 +4,8 @@ import { Socket } from 'node:net'
 import * as promClient from 'prom-client'
 import { describe, expect, it, vi } from 'vitest'
 import { isInvalidOptionError } from '../src/errors.js'
-import { createMetrics, type Metrics } from '../src/metrics.js'
-import type { MetricsOptions } from '../src/options.js'
+import { createMetrics, metricsOption, type Metrics } from '../src/metrics.js'
+import { DEFAULTS, type MetricsOptions } from '../src/options.js'
 import { valueOf } from './prom-text.js'
 
 /**
@@ -18,8 +18,9 @@ function respond(metrics: Metrics, route: string | undefined, method = 'GET', st
   const response = Object.assign(Object.create(ServerResponse.prototype) as ServerResponse, {
     statusCode: status,
   })
-  const tracker = metrics.tracker()
-  tracker.start(request, response, metrics.route(route))
+  const { core } = metricsOption(metrics)
+  const tracker = core.tracker()
+  tracker.start(request, response, core.route(route))
   channel('http.server.response.finish').publish({ request, response, socket })
   tracker.close()
 }
@@ -28,11 +29,19 @@ const labels = { method: 'GET', route: '/a', status_code: '200' }
 
 describe('createMetrics options', () => {
   it.each<[MetricsOptions, string]>([
-    [{ prefix: '9x' }, '`prefix` must be empty or match [a-zA-Z_:][a-zA-Z0-9_:]* (got "9x")'],
+    [
+      { tokne: 'a-long-scrape-token-1234' } as MetricsOptions,
+      '`tokne` is not an option of createMetrics; did you mean `token`? (options: promClient, registry, prefix, buckets, labels, excludePaths, metricsPath, token, openMetrics, defaultMetrics, maxSeriesPerMetric, naming, server, logger) (got "a-long-scrape-token-1234")',
+    ],
+    [
+      { prefix: '/ops' },
+      '`prefix` must be empty or match [a-zA-Z_:][a-zA-Z0-9_:]*: it prefixes metric names, not routes (`metricsPath` moves /metrics) (got "/ops")',
+    ],
     [
       { buckets: [] },
-      '`buckets` must be a non-empty array of finite numbers in seconds (got an array of 0)',
+      '`buckets` must be a non-empty array of finite numbers in seconds (got an empty array)',
     ],
+    [{ buckets: [0.1, -1] }, '`buckets[1]` must be a finite number at least 0 (got -1)'],
     [
       { buckets: [0.1, 0.1] },
       '`buckets[1]` must be greater than the bound before it (0.1) (got 0.1)',
@@ -50,11 +59,15 @@ describe('createMetrics options', () => {
       '`excludePaths[0]` must be a path starting with / without query, fragment or spaces (got "health")',
     ],
     [{ token: 'short' }, '`token` must be a string of at least 16 characters (got 5 characters)'],
-    [{ maxSeriesPerMetric: 0 }, '`maxSeriesPerMetric` must be a positive integer (got 0)'],
-    [{ naming: 'statsd' as 'otel' }, "`naming` must be 'prometheus' or 'otel' (got \"statsd\")"],
+    [{ maxSeriesPerMetric: 0 }, '`maxSeriesPerMetric` must be an integer at least 1 (got 0)'],
+    [
+      { naming: 'statsd' as 'otel' },
+      "`naming` must be one of 'prometheus', 'otel' (got \"statsd\")",
+    ],
+    [{ openMetrics: 'yes' as never }, '`openMetrics` must be a boolean (got "yes")'],
     [
       { registry: {} as promClient.Registry },
-      '`registry` must be a prom-client Registry (metrics, registerMetric, getSingleMetric) (got an object)',
+      '`registry` must be a prom-client Registry (metrics, registerMetric, getSingleMetric, getMetricsAsJSON, removeSingleMetric) (got an object)',
     ],
     [
       { promClient: {} as typeof promClient },
@@ -62,7 +75,7 @@ describe('createMetrics options', () => {
     ],
     [
       { logger: console.log as never },
-      '`logger` must be pino-shaped (warn and error functions) (got a function)',
+      '`logger` must be false or have info, warn and error methods (pino-shaped) (got a function)',
     ],
   ])('rejects %j', (options, message) => {
     let caught: unknown
@@ -80,6 +93,29 @@ describe('createMetrics options', () => {
     expect(() => createMetrics({ token: 'secret value here' })).toThrow(
       '`token` must not contain whitespace (got 17 characters)',
     )
+  })
+
+  it('keeps DEFAULTS frozen all the way down', () => {
+    expect(() => (DEFAULTS.excludePaths as string[]).push('/users')).toThrow(TypeError)
+    expect(() => (DEFAULTS.buckets as number[]).push(60)).toThrow(TypeError)
+    expect(() => Object.assign(DEFAULTS.labels, { pod: 'x' })).toThrow(TypeError)
+    expect(Object.isFrozen(DEFAULTS)).toBe(true)
+    expect(DEFAULTS.excludePaths).toEqual([
+      '/metrics',
+      '/live',
+      '/ready',
+      '/health',
+      '/health/detailed',
+      '/startup',
+    ])
+  })
+
+  it('leaves the options object as it was given', () => {
+    const options: MetricsOptions = { defaultMetrics: false, labels: { service: 'api' } }
+    const before = Reflect.ownKeys(options)
+    createMetrics(options)
+    expect(Reflect.ownKeys(options)).toEqual(before)
+    expect(Object.isFrozen(options)).toBe(false)
   })
 })
 
@@ -160,12 +196,48 @@ describe('registries', () => {
       },
     })
     const error = vi.fn()
-    const metrics = createMetrics({ registry, logger: { warn: vi.fn(), error } })
-    expect(await metrics.render({})).toEqual({
+    const metrics = createMetrics({ registry, logger: { info: vi.fn(), warn: vi.fn(), error } })
+    const answer = await metrics.render({})
+    expect(answer.statusCode).toBe(500)
+    expect(answer.headers['content-type']).toBe('application/json; charset=utf-8')
+    expect(JSON.parse(answer.body)).toEqual({
       statusCode: 500,
-      headers: { 'content-type': 'text/plain; charset=utf-8' },
-      body: 'UPTIMEKIT_METRICS_RENDER_FAILED: a collector failed; see the service log\n',
+      code: 'UPTIMEKIT_METRICS_RENDER_FAILED',
+      error: 'Internal Server Error',
+      message: 'a collector failed; see the service log',
     })
     expect(error).toHaveBeenCalledTimes(1)
+    expect(error).toHaveBeenCalledWith({ error: 'collector down' }, 'rendering /metrics failed')
+  })
+})
+
+describe('format negotiation', () => {
+  const OPEN = 'application/openmetrics-text; version=1.0.0; charset=utf-8'
+  const TEXT = 'text/plain; version=0.0.4; charset=utf-8'
+
+  it.each([
+    [undefined, TEXT],
+    ['', TEXT],
+    ['*/*', TEXT],
+    ['application/openmetrics-text', OPEN],
+    ['Application/OpenMetrics-Text', OPEN],
+    ['APPLICATION/OPENMETRICS-TEXT; version=1.0.0', OPEN],
+    ['application/openmetrics-text;q=0.1, text/plain', TEXT],
+    ['text/plain;q=0.5, application/openmetrics-text;q=0.9', OPEN],
+    ['application/openmetrics-text;q=0, */*', TEXT],
+    ['application/json', TEXT],
+  ])('answers Accept %j with %s', async (accept, contentType) => {
+    const metrics = createMetrics({ defaultMetrics: false })
+    const answer = await metrics.render({ accept })
+    expect(answer.statusCode).toBe(200)
+    expect(answer.headers['content-type']).toBe(contentType)
+    expect(answer.headers['content-length']).toBe(String(Buffer.byteLength(answer.body)))
+    expect(answer.body.endsWith('# EOF\n')).toBe(contentType === OPEN)
+  })
+
+  it('answers the registry format whatever the Accept with openMetrics: false', async () => {
+    const metrics = createMetrics({ defaultMetrics: false, openMetrics: false })
+    const answer = await metrics.render({ accept: 'application/openmetrics-text' })
+    expect(answer.headers['content-type']).toBe(TEXT)
   })
 })

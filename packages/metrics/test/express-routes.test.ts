@@ -2,8 +2,9 @@ import { request } from 'node:http'
 import { connect } from 'node:http2'
 import express from 'express'
 import Fastify from 'fastify'
+import * as promClient from 'prom-client'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
-import { expressMetrics, metricsMiddleware } from '../src/express.js'
+import { expressMetrics, metricsHandler, metricsMiddleware } from '../src/express.js'
 import defaultPlugin, { metricsPlugin } from '../src/fastify.js'
 import { createMetrics } from '../src/metrics.js'
 import { routeCounts, samplesOf, valueOf } from './prom-text.js'
@@ -133,7 +134,63 @@ describe('Express route templates', () => {
   })
 })
 
+describe('Express adapters given options', () => {
+  it('refuse options without a registry, which the middleware and the handler would not share', () => {
+    const message =
+      '`registry` must be given when metricsHandler takes options rather than a createMetrics() instance, so that metricsMiddleware and metricsHandler share one registry; or pass both the same createMetrics() instance (got undefined)'
+    expect(() => metricsHandler({ token: 'a-long-scrape-token-1234' })).toThrow(message)
+    expect(() => metricsMiddleware()).toThrow(
+      message.replace('when metricsHandler', 'when metricsMiddleware'),
+    )
+  })
+
+  it('share one registry when both are given it', async () => {
+    const registry = new promClient.Registry()
+    const options = { registry, defaultMetrics: false }
+    const app = express()
+    app.use(metricsMiddleware(options))
+    app.get('/metrics', metricsHandler(options))
+    app.get('/users/:id', (_req, res) => {
+      res.json({})
+    })
+    const url = await listen(app)
+    await get(`${url}/users/1`)
+    expect(routeCounts(await get(`${url}/metrics`))).toEqual([['/users/:id', '200', 1]])
+    expect(Object.getOwnPropertySymbols(options)).toEqual([])
+  })
+
+  it('reject an unknown option naming the closest real one', () => {
+    expect(() => expressMetrics({ tokne: 'a-long-scrape-token-1234' } as never)).toThrow(
+      /^`tokne` is not an option of createMetrics; did you mean `token`\?/,
+    )
+  })
+})
+
 describe('Fastify plugin', () => {
+  it.each([
+    [
+      { prefix: '/ops' },
+      '`prefix` must be empty or match [a-zA-Z_:][a-zA-Z0-9_:]*: it prefixes metric names, not routes (`metricsPath` moves /metrics) (got "/ops")',
+    ],
+    [
+      { tokne: 'a-long-scrape-token-1234' },
+      /^`tokne` is not an option of createMetrics; did you mean `token`\?/,
+    ],
+    [
+      { metrics: createMetrics({ defaultMetrics: false }), token: 'a-long-scrape-token-1234' },
+      '`token` is set on createMetrics, not beside `metrics` (got "a-long-scrape-token-1234")',
+    ],
+    [{ metrics: {} }, '`metrics` must be what createMetrics() returns (got an object)'],
+  ])('rejects register() and ready() for %j, and the process lives', async (options, message) => {
+    const app = Fastify()
+    onTestFinished(() => app.close())
+    await expect(app.register(metricsPlugin, options as never)).rejects.toThrow(message)
+    const again = Fastify()
+    onTestFinished(() => again.close())
+    void again.register(metricsPlugin, options as never)
+    await expect(again.ready()).rejects.toThrow(message)
+  })
+
   it('is exported named and default, and takes plain options', async () => {
     expect(defaultPlugin).toBe(metricsPlugin)
     const app = Fastify()

@@ -114,15 +114,32 @@ describe('observeHealth', () => {
     const warn = vi.fn()
     observeHealth(
       { check: () => new Promise<HealthReportLike>(() => {}) },
-      { registry, timeoutMs: 20, logger: { warn, error: vi.fn() } },
+      { registry, timeoutMs: 20, logger: { info: vi.fn(), warn, error: vi.fn() } },
     )
     const text = await registry.metrics()
     expect(compact(text, 'health_check_status')).toEqual([])
     expect(compact(text, 'health_status')).toEqual([])
     expect(warn).toHaveBeenCalledTimes(1)
-    expect((warn.mock.calls[0]![0] as { err: Error }).err.message).toBe(
-      'health.check() took longer than 20 ms',
+    expect(warn).toHaveBeenCalledWith(
+      { error: 'health.check() took longer than 20 ms' },
+      'health.check() failed during a metrics scrape',
     )
+  })
+
+  it.each([
+    [
+      { timeoutMs: 3e9 },
+      '`timeoutMs` must be an integer of milliseconds from 1 to 2147483647 (got 3000000000)',
+    ],
+    [
+      { timeout: 10 },
+      '`timeout` is not an option of observeHealth; did you mean `timeoutMs`? (options: registry, prefix, timeoutMs, logger) (got 10)',
+    ],
+  ])('rejects %j', (extra, message) => {
+    const registry = new promClient.Registry()
+    expect(() =>
+      observeHealth({ check: () => Promise.resolve(report) }, { registry, ...extra }),
+    ).toThrow(message)
   })
 
   it('stops exporting when told to', async () => {
