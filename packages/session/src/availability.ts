@@ -1,6 +1,5 @@
+import { errorText, monotonicMs, type Logger } from '@uptimekit/internal'
 import { SessionUnavailableError } from './errors.js'
-import type { Logger } from './logger.js'
-import { redactCredentials } from './redact-credentials.js'
 import type { ProbeConnectionOptions, SessionRedisClient } from './session-redis-client.js'
 
 // Replies that mean "this node cannot serve you right now", not "your command is wrong".
@@ -13,12 +12,12 @@ function isOutage(err: unknown): boolean {
   return typeof message === 'string' && TRANSIENT_REPLY.test(message)
 }
 
-const PROBE_CONNECTION: ProbeConnectionOptions = {
+const PROBE_CONNECTION: ProbeConnectionOptions = Object.freeze({
   lazyConnect: true,
   enableOfflineQueue: true,
   maxRetriesPerRequest: 0,
   retryStrategy: () => null,
-}
+})
 
 /** Pause between two recovery probes while Redis is known to be down, in milliseconds. */
 export const PROBE_INTERVAL_MS = 250
@@ -26,17 +25,19 @@ export const PROBE_INTERVAL_MS = 250
 /**
  * Runs store commands under a deadline and remembers outages. While Redis is known to be down,
  * requests fail at once (no command queued, so memory stays flat whatever the request rate and
- * however long the outage) and a background PING, one at a time and at most every
- * {@link PROBE_INTERVAL_MS}, finds out when it is back.
+ * however long the outage) and a background probe, one at a time every {@link PROBE_INTERVAL_MS},
+ * finds out when it is back, so the first request after the recovery already succeeds.
  */
 export class Availability {
   readonly #client: SessionRedisClient
   readonly #timeoutMs: number
   readonly #logger: Logger
   #downSince: number | undefined
+  #probeKey = ''
+  #timer: NodeJS.Timeout | undefined
   #probing = false
   #pingUnanswered = false
-  #lastProbeAt = 0
+  #closed = false
   #ready: Promise<void> | undefined
 
   constructor(client: SessionRedisClient, timeoutMs: number, logger: Logger) {
@@ -45,23 +46,23 @@ export class Availability {
     this.#logger = logger
   }
 
-  /** Whether the last command failed for an outage and no command has succeeded since. */
+  /** Whether the last command failed for an outage and no command or probe has succeeded since. */
   get isDown(): boolean {
     return this.#downSince !== undefined
   }
 
   /**
-   * Runs `operation` once Redis can take it, within the deadline.
+   * Runs `operation` (Redis commands only) once Redis can take it, within the deadline.
+   * @param key - the key it touches: on a cluster the recovery probe asks that key's node
    * @throws SessionUnavailableError at once while Redis is known to be down, or when it is not
-   * ready in time or too slow.
+   * ready in time or too slow. A reply error that is not an outage (WRONGTYPE) is rethrown.
    */
-  async run<T>(operation: () => Promise<T>): Promise<T> {
-    // 'wait' is a lazyConnect client: its first command is what connects it.
-    const connected = this.#client.status === 'ready' || this.#client.status === 'wait'
+  async run<T>(key: string, operation: () => Promise<T>): Promise<T> {
     if (this.#downSince !== undefined) {
-      if (connected) this.#probe()
       throw new SessionUnavailableError('Redis is unavailable; answering without waiting')
     }
+    // 'wait' is a lazyConnect client: its first command is what connects it.
+    const connected = this.#client.status === 'ready' || this.#client.status === 'wait'
     try {
       const result = await this.#withDeadline(
         connected ? operation() : this.#whenReady().then(operation),
@@ -70,9 +71,16 @@ export class Availability {
       return result
     } catch (err) {
       if (!isOutage(err)) throw err
-      this.#down(err)
+      this.#down(err, key)
       throw new SessionUnavailableError('Redis is unavailable', { cause: err })
     }
+  }
+
+  /** Stops the background probe; later outages are still answered, but no longer probed. */
+  close(): void {
+    this.#closed = true
+    clearInterval(this.#timer)
+    this.#timer = undefined
   }
 
   async #withDeadline<T>(work: Promise<T>): Promise<T> {
@@ -94,15 +102,26 @@ export class Availability {
   }
 
   #probe(): void {
-    const now = Date.now()
-    if (this.#probing || now - this.#lastProbeAt < PROBE_INTERVAL_MS) return
+    const status = this.#client.status
+    // A client that is reconnecting answers nothing yet; asking would only queue or fail.
+    if (this.#probing || (status !== 'ready' && status !== 'wait')) return
     this.#probing = true
     // Once a PING on the client's connection went unanswered, that connection may be hung, and
     // each further PING would queue behind it for as long as the outage lasts: ask on a
-    // short-lived connection of its own instead, until Redis answers.
-    const extra = this.#pingUnanswered ? this.#client.duplicate(PROBE_CONNECTION) : undefined
+    // short-lived connection of its own instead, until Redis answers. A cluster is asked about
+    // the key that failed, so the probe reaches the node that holds its slot.
+    const extra =
+      this.#pingUnanswered && this.#client.isCluster !== true
+        ? this.#client.duplicate?.(PROBE_CONNECTION)
+        : undefined
     extra?.on('error', () => undefined)
-    this.#withDeadline((extra ?? this.#client).ping())
+    const asked: Promise<unknown> =
+      extra !== undefined
+        ? extra.ping()
+        : this.#client.isCluster === true
+          ? this.#client.pttl(this.#probeKey)
+          : this.#client.ping()
+    this.#withDeadline(asked)
       .then(
         () => {
           this.#pingUnanswered = false
@@ -115,7 +134,6 @@ export class Availability {
       .finally(() => {
         extra?.disconnect()
         this.#probing = false
-        this.#lastProbeAt = Date.now()
       })
   }
 
@@ -137,20 +155,25 @@ export class Availability {
     return this.#ready
   }
 
-  #down(err: unknown): void {
+  #down(err: unknown, key: string): void {
     if (this.#downSince !== undefined) return
-    this.#downSince = Date.now()
-    const message = redactCredentials(String((err as { message?: unknown }).message ?? err))
+    this.#downSince = monotonicMs()
+    this.#probeKey = key
     this.#logger.warn(
-      { err: { message } },
+      { err: { message: errorText(err) } },
       'session store unavailable: session requests get 503 until Redis answers again',
     )
+    if (this.#closed) return
+    this.#timer = setInterval(() => this.#probe(), PROBE_INTERVAL_MS)
+    this.#timer.unref()
   }
 
   #up(): void {
     if (this.#downSince === undefined) return
-    const downtimeMs = Date.now() - this.#downSince
+    const downtimeMs = Math.round(monotonicMs() - this.#downSince)
     this.#downSince = undefined
+    clearInterval(this.#timer)
+    this.#timer = undefined
     this.#logger.info({ downtimeMs }, 'session store available again')
   }
 }

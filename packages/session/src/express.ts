@@ -1,36 +1,18 @@
+import { writeAnswer } from '@uptimekit/internal'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import session from 'express-session'
 import { readCookie } from './cookie-signature.js'
+import { RedisSessionStore } from './express-store.js'
 import { holdEndUntilSaved } from './hold-end-until-saved.js'
 import type { RedisSessionOptions } from './options.js'
 import { createSessionRuntime } from './session-runtime.js'
-import type { RedisSessionStore, StoreCallback, StoredSession } from './session-store.js'
 
-export type { RedisSessionOptions, SessionCookieOptions } from './options.js'
-
-/** express-session's Store face of the shared core store. */
-class ExpressRedisStore extends session.Store {
-  readonly #core: RedisSessionStore
-  /** Sessions already saved before the response ended; express-session's own save is then skipped. */
-  readonly saved: WeakSet<object> = new WeakSet()
-  constructor(core: RedisSessionStore) {
-    super()
-    this.#core = core
-  }
-  override get(
-    sid: string,
-    callback: (err: unknown, session?: session.SessionData | null) => void,
-  ): void {
-    this.#core.get(sid, callback as StoreCallback<StoredSession | null>)
-  }
-  override set(sid: string, data: session.SessionData, callback?: (err?: unknown) => void): void {
-    if (this.saved.delete(data)) return callback?.()
-    this.#core.set(sid, data, callback)
-  }
-  override destroy(sid: string, callback?: (err?: unknown) => void): void {
-    this.#core.destroy(sid, callback)
-  }
-}
+export { RedisSessionStore } from './express-store.js'
+export type {
+  RedisSessionOptions,
+  RedisSessionStoreOptions,
+  SessionCookieOptions,
+} from './options.js'
 
 /**
  * express-session on Redis with safe defaults. Requests without a session cookie never touch
@@ -45,7 +27,7 @@ class ExpressRedisStore extends session.Store {
 export function redisSession(options: RedisSessionOptions): RequestHandler {
   const runtime = createSessionRuntime(options)
   const { name, cookie, secrets, rolling } = runtime.options
-  const store = new ExpressRedisStore(runtime.store)
+  const store = new RedisSessionStore(options, runtime.options)
   const middleware = session({
     store,
     secret: [...secrets],
@@ -56,7 +38,7 @@ export function redisSession(options: RedisSessionOptions): RequestHandler {
     rolling,
     unset: 'keep',
   })
-  const { statusCode, headers, body } = runtime.unavailable
+  const markSaved = (saved: object): void => store.markSaved(saved)
   return (req: Request, res: Response, next: NextFunction) => {
     const sent = runtime.verify(readCookie(req.headers.cookie, name))
     void middleware(req, res, (err?: unknown) => {
@@ -70,13 +52,13 @@ export function redisSession(options: RedisSessionOptions): RequestHandler {
             res.cookie(name, runtime.signCookie(sent.sid), attributes)
           }
         }
-        holdEndUntilSaved(req, res, { saved: store.saved, runtime, next })
+        holdEndUntilSaved(req, res, { markSaved, runtime, next })
         return next()
       }
       if (!runtime.isUnavailable(err)) return next(err)
       // A save that failed after a streamed response started cannot turn it into a 503.
       if (res.headersSent) return
-      res.status(statusCode).set(headers).send(body)
+      writeAnswer(res, runtime.unavailable)
     })
   }
 }

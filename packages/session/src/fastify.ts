@@ -1,10 +1,11 @@
 import fastifyCookie from '@fastify/cookie'
 import { fastifySession, type SessionStore } from '@fastify/session'
+import { definePlugin, pluginLogger, sendAnswer } from '@uptimekit/internal/fastify'
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
-import { fastifyPlugin as fp } from 'fastify-plugin'
 import type { VerifiedCookie } from './cookie-signature.js'
 import type { RedisSessionOptions } from './options.js'
 import { createSessionRuntime } from './session-runtime.js'
+import { RedisSessionStore } from './session-store.js'
 
 export type { RedisSessionOptions, SessionCookieOptions } from './options.js'
 
@@ -12,9 +13,14 @@ type Done = (err?: unknown, payload?: unknown) => void
 type Hook = (request: FastifyRequest, reply: FastifyReply, ...rest: unknown[]) => void
 
 async function sessionPlugin(app: FastifyInstance, options: RedisSessionOptions): Promise<void> {
-  const runtime = createSessionRuntime(options)
+  const logger = pluginLogger(app, options?.logger, '@uptimekit/session')
+  const runtime = createSessionRuntime(options, logger)
   const { name, cookie, rolling } = runtime.options
-  const { statusCode, headers, body } = runtime.unavailable
+  const store = new RedisSessionStore(options, runtime.options)
+  app.addHook('onClose', (_app, done) => {
+    store.close()
+    done()
+  })
   if (!app.hasPlugin('@fastify/cookie')) await app.register(fastifyCookie)
   const sent = new WeakMap<FastifyRequest, VerifiedCookie>()
 
@@ -26,7 +32,10 @@ async function sessionPlugin(app: FastifyInstance, options: RedisSessionOptions)
       if (verified.rotated) request.cookies[name] = runtime.signCookie(verified.sid)
     }
     hook(request, reply, (err?: unknown) => {
-      if (runtime.isUnavailable(err)) return void reply.code(statusCode).headers(headers).send(body)
+      if (runtime.isUnavailable(err)) return void sendAnswer(reply, runtime.unavailable)
+      // A session read from Redis (its id is the cookie's): its save merges what it changed.
+      const loaded = request.session as FastifyRequest['session'] | null
+      if (verified !== undefined && loaded?.sessionId === verified.sid) store.remember(loaded)
       done(err)
     })
   }
@@ -35,6 +44,7 @@ async function sessionPlugin(app: FastifyInstance, options: RedisSessionOptions)
     (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: Done) => {
       hook(request, reply, payload, (err?: unknown, next?: unknown) => {
         if (runtime.isUnavailable(err)) {
+          const { statusCode, headers, body } = runtime.unavailable
           void reply.code(statusCode).headers(headers)
           return done(null, body)
         }
@@ -74,7 +84,7 @@ async function sessionPlugin(app: FastifyInstance, options: RedisSessionOptions)
     fastifySession(
       scope,
       {
-        store: runtime.store as unknown as SessionStore,
+        store: store as unknown as SessionStore,
         secret: runtime.signer,
         cookieName: name,
         cookiePrefix: 's:',
@@ -97,8 +107,8 @@ async function sessionPlugin(app: FastifyInstance, options: RedisSessionOptions)
  * await app.register(redisSessionPlugin, { redis, secret: process.env.SESSION_SECRET! })
  * app.post('/login', async (request) => { await request.session.regenerate(); ... })
  */
-export const redisSessionPlugin: FastifyPluginAsync<RedisSessionOptions> = fp(sessionPlugin, {
-  fastify: '5.x',
-  name: '@uptimekit/session',
-})
+export const redisSessionPlugin: FastifyPluginAsync<RedisSessionOptions> = definePlugin(
+  '@uptimekit/session',
+  sessionPlugin,
+)
 export default redisSessionPlugin

@@ -18,10 +18,10 @@ export interface HeldResponse {
 /** Where a save is recorded, and what to do when it fails. */
 export interface SaveHandling {
   /**
-   * Sessions this saved. express-session does not track a regenerated session's saves and would
-   * write it again at the end; its store skips the next write of a session found here.
+   * Records a session this saved. express-session does not track a regenerated session's saves
+   * and would write it again at the end; its store skips the next write of a session marked here.
    */
-  readonly saved: WeakSet<object>
+  markSaved(session: object): void
   /** Tells an outage from other errors, and gives its 503. */
   readonly runtime: Pick<SessionRuntime, 'unavailable' | 'isUnavailable'>
   /** The framework's error path, for any other store error. */
@@ -68,7 +68,7 @@ export function holdEndUntilSaved(
     current.touch()
     current.save((err?: unknown) => {
       if (err === undefined || err === null) {
-        handling.saved.add(current)
+        handling.markSaved(current)
         return void commit.apply(res, args)
       }
       req.session = null

@@ -1,5 +1,18 @@
-import { describeShape, InvalidOptionError } from './errors.js'
-import { isLogger, stderrLogger, type Logger } from './logger.js'
+import {
+  bool,
+  InvalidOptionError,
+  integer,
+  milliseconds,
+  oneOf,
+  optionsObject,
+  resolveLogger,
+  secret,
+  shown,
+  text,
+  withMethods,
+  type Logger,
+  type LoggerOption,
+} from '@uptimekit/internal'
 import type { SessionRedisClient } from './session-redis-client.js'
 
 /** Cookie attributes users may set; `maxAge`/`expires` come from `ttlSeconds`. */
@@ -29,18 +42,17 @@ export interface SessionCookieOptions {
   httpOnly?: boolean
 }
 
-/** Options shared by `redisSession` (Express) and `redisSessionPlugin` (Fastify). */
-export interface RedisSessionOptions {
+/**
+ * Options of the store alone (`RedisSessionStore`). Lifetimes Redis keeps are in seconds (the
+ * unit of connect-redis' `ttl` and of a cookie's Max-Age); waits this process times are in
+ * milliseconds. Each name carries its unit.
+ */
+export interface RedisSessionStoreOptions {
   /**
-   * The ioredis client sessions live in: `createRedisClient()` or your own (standalone or
-   * Sentinel). It is never closed by this package.
+   * The ioredis client sessions live in: `createRedisClient()` or your own (standalone, Sentinel
+   * or Cluster). It is never closed by this package.
    */
   redis: SessionRedisClient
-  /**
-   * Signing secret, at least 32 characters. An array rotates secrets: the first signs, all verify,
-   * and a cookie signed by an older one is re-signed with the first on its next response.
-   */
-  secret: string | readonly string[]
   /**
    * Session lifetime in seconds: the Redis key's TTL and the cookie's max-age.
    * @default 86400 (one day)
@@ -52,18 +64,6 @@ export interface RedisSessionOptions {
    * @default 'sess:'
    */
   prefix?: string
-  /**
-   * Cookie name. The default matches express-session, so existing cookies keep working.
-   * @default 'connect.sid'
-   */
-  name?: string
-  /** Cookie attributes; see {@link SessionCookieOptions}. */
-  cookie?: SessionCookieOptions
-  /**
-   * Re-send the cookie on every response that has a session, so its expiry slides with activity.
-   * @default false
-   */
-  rolling?: boolean
   /**
    * An unmodified session's TTL is refreshed (PEXPIRE, never a full SET) when that would extend it
    * by at least this many seconds, so at most once per interval. 0 refreshes on every read. Must
@@ -78,21 +78,44 @@ export interface RedisSessionOptions {
    */
   absoluteTtlSeconds?: number
   /**
-   * Longest a request waits for Redis before it is answered 503, in milliseconds. While Redis is
-   * known to be down, requests are answered at once and one probe at a time checks for recovery.
+   * Longest a request waits for Redis before it is answered 503, in milliseconds (at most
+   * 2^31-1). While Redis is known to be down, requests are answered at once and a background
+   * probe checks for recovery.
    * @default 1000
    */
   unavailableTimeoutMs?: number
+  /**
+   * Where the store logs state changes: an outage, its recovery, a corrupt stored session (once
+   * per session). `false` for silence.
+   * @default one JSON line per event on stderr
+   */
+  logger?: LoggerOption
+}
+
+/** Options shared by `redisSession` (Express) and `redisSessionPlugin` (Fastify). */
+export interface RedisSessionOptions extends RedisSessionStoreOptions {
+  /**
+   * Signing secret, at least 32 characters. An array rotates secrets: the first signs, all verify,
+   * and a cookie signed by an older one is re-signed with the first on its next response.
+   */
+  secret: string | readonly string[]
+  /**
+   * Cookie name. The default matches express-session, so existing cookies keep working.
+   * @default 'connect.sid'
+   */
+  name?: string
+  /** Cookie attributes; see {@link SessionCookieOptions}. */
+  cookie?: SessionCookieOptions
+  /**
+   * Re-send the cookie on every response that has a session, so its expiry slides with activity.
+   * @default false
+   */
+  rolling?: boolean
   /**
    * `Retry-After` value, in seconds, on the 503 sent while Redis is unavailable.
    * @default 1
    */
   retryAfterSeconds?: number
-  /**
-   * Where the store logs outages (once when Redis becomes unavailable, once when it is back).
-   * @default a logger writing warn/error JSON lines to stderr
-   */
-  logger?: Logger
 }
 
 /** Cookie attributes after defaults, as both frameworks receive them. */
@@ -106,20 +129,26 @@ export interface ResolvedCookie {
   readonly maxAge: number
 }
 
-/** Every option checked and defaulted. */
-export interface ResolvedSessionOptions {
+/** The store's options checked and defaulted. */
+export interface ResolvedStoreOptions {
   readonly redis: SessionRedisClient
-  readonly secrets: readonly string[]
   readonly ttlSeconds: number
   readonly prefix: string
-  readonly name: string
-  readonly cookie: ResolvedCookie
-  readonly rolling: boolean
   readonly touchIntervalSeconds: number
   readonly absoluteTtlSeconds: number | undefined
   readonly unavailableTimeoutMs: number
-  readonly retryAfterSeconds: number
   readonly logger: Logger
+  /** Attributes that replace whatever a stored session's cookie says; unset keeps valid stored ones. */
+  readonly cookie: ResolvedCookie | undefined
+}
+
+/** Every option checked and defaulted. */
+export interface ResolvedSessionOptions extends ResolvedStoreOptions {
+  readonly secrets: readonly string[]
+  readonly name: string
+  readonly cookie: ResolvedCookie
+  readonly rolling: boolean
+  readonly retryAfterSeconds: number
 }
 
 /** Defaults for every optional option; the README options table mirrors this object. */
@@ -132,7 +161,7 @@ export const DEFAULTS: {
   readonly unavailableTimeoutMs: 1000
   readonly retryAfterSeconds: 1
   readonly cookie: { readonly path: '/'; readonly sameSite: 'lax'; readonly httpOnly: true }
-} = {
+} = Object.freeze({
   ttlSeconds: 86400,
   prefix: 'sess:',
   name: 'connect.sid',
@@ -140,126 +169,91 @@ export const DEFAULTS: {
   touchIntervalSeconds: 60,
   unavailableTimeoutMs: 1000,
   retryAfterSeconds: 1,
-  cookie: { path: '/', sameSite: 'lax', httpOnly: true },
-}
+  cookie: Object.freeze({ path: '/', sameSite: 'lax', httpOnly: true }),
+})
 
 /** The shortest secret we accept: 32 characters, as @fastify/session requires. */
 export const MIN_SECRET_LENGTH = 32
 
+// A session outliving about 68 years is a mistake, and seconds * 1000 stays a safe integer.
+const MAX_SECONDS = 2_147_483_647
 // RFC 6265 cookie-name token characters.
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-const OPTION_NAMES = new Set([
+// What a cookie library accepts in Path and Domain: printable, no `;`.
+const COOKIE_VALUE = /^[\u0020-\u003A\u003D-\u007E]+$/
+const STORE_OPTIONS = [
   'redis',
-  'secret',
   'ttlSeconds',
   'prefix',
-  'name',
-  'cookie',
-  'rolling',
   'touchIntervalSeconds',
   'absoluteTtlSeconds',
   'unavailableTimeoutMs',
-  'retryAfterSeconds',
   'logger',
-])
-const COOKIE_OPTION_NAMES = new Set(['path', 'domain', 'sameSite', 'secure', 'httpOnly'])
+] as const
+const SESSION_OPTIONS = [
+  ...STORE_OPTIONS,
+  'secret',
+  'name',
+  'cookie',
+  'rolling',
+  'retryAfterSeconds',
+] as const
+const COOKIE_OPTIONS = ['path', 'domain', 'sameSite', 'secure', 'httpOnly'] as const
+const CLIENT_METHODS = ['get', 'set', 'del', 'pttl', 'pexpire', 'eval', 'ping', 'once']
+const LOGGER_NAME = '@uptimekit/session'
 
-function gotValue(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value)
-}
-
-function positiveInteger(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new InvalidOptionError(name, 'must be a positive integer', gotValue(value))
-  }
-  return value
-}
-
-function boolean(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback
-  if (typeof value !== 'boolean')
-    throw new InvalidOptionError(name, 'must be a boolean', gotValue(value))
-  return value
+function seconds(option: string, value: unknown, fallback: number, min = 1): number {
+  return value === undefined ? fallback : integer(option, value, { min, max: MAX_SECONDS })
 }
 
 function resolveSecrets(value: unknown): string[] {
-  const rule = `must be a string of at least ${MIN_SECRET_LENGTH} characters or a non-empty array of them`
-  if (typeof value === 'string') {
-    if (value.length < MIN_SECRET_LENGTH) {
-      throw new InvalidOptionError(
-        'secret',
-        `must be at least ${MIN_SECRET_LENGTH} characters`,
-        describeShape(value),
-      )
-    }
-    return [value]
+  if (typeof value === 'string' || !Array.isArray(value)) {
+    return [secret('secret', value, MIN_SECRET_LENGTH)]
   }
-  if (!Array.isArray(value) || value.length === 0) {
+  if (value.length === 0) {
     throw new InvalidOptionError(
       'secret',
-      rule,
-      value === undefined ? 'undefined' : describeShape(value),
+      `must be a string of at least ${MIN_SECRET_LENGTH} characters or a non-empty array of them`,
+      'an empty array',
     )
   }
-  return value.map((secret: unknown, index) => {
-    if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
-      throw new InvalidOptionError(
-        `secret[${index}]`,
-        `must be a string of at least ${MIN_SECRET_LENGTH} characters`,
-        describeShape(secret),
-      )
-    }
-    return secret
-  })
-}
-
-function isRedisClient(value: unknown): value is SessionRedisClient {
-  const client = value as Record<string, unknown> | null
-  return (
-    typeof client === 'object' &&
-    client !== null &&
-    typeof client.status === 'string' &&
-    ['get', 'set', 'del', 'pttl', 'pexpire', 'once', 'removeListener', 'duplicate'].every(
-      (method) => typeof client[method] === 'function',
-    )
-  )
+  return value.map((one: unknown, index) => secret(`secret[${index}]`, one, MIN_SECRET_LENGTH))
 }
 
 function resolveCookie(value: unknown, ttlSeconds: number): ResolvedCookie {
-  if (value !== undefined && (typeof value !== 'object' || value === null)) {
-    throw new InvalidOptionError('cookie', 'must be an object', gotValue(value))
+  if (value !== null && typeof value === 'object' && ('maxAge' in value || 'expires' in value)) {
+    const key = 'maxAge' in value ? 'maxAge' : 'expires'
+    throw new InvalidOptionError(
+      `cookie.${key}`,
+      'is not an option: the cookie lifetime comes from `ttlSeconds`',
+      shown((value as Record<string, unknown>)[key]),
+    )
   }
-  const cookie = (value ?? {}) as Record<string, unknown>
-  for (const key of Object.keys(cookie)) {
-    if (!COOKIE_OPTION_NAMES.has(key)) {
-      const rule =
-        key === 'maxAge' || key === 'expires'
-          ? 'is not an option: the cookie lifetime comes from `ttlSeconds`'
-          : `is not an option; use one of ${[...COOKIE_OPTION_NAMES].join(', ')}`
-      throw new InvalidOptionError(`cookie.${key}`, rule, gotValue(cookie[key]))
+  const cookie = optionsObject('cookie', value, COOKIE_OPTIONS, 'cookie.')
+  const path = text('cookie.path', cookie.path ?? DEFAULTS.cookie.path)
+  if (!path.startsWith('/') || !COOKIE_VALUE.test(path)) {
+    throw new InvalidOptionError(
+      'cookie.path',
+      'must start with / and hold no `;` or control characters',
+      shown(path),
+    )
+  }
+  let domain: string | undefined
+  if (cookie.domain !== undefined) {
+    domain = text('cookie.domain', cookie.domain)
+    if (!COOKIE_VALUE.test(domain) || domain.includes(' ')) {
+      throw new InvalidOptionError('cookie.domain', 'must be a domain name', shown(domain))
     }
   }
-  const path = cookie.path ?? DEFAULTS.cookie.path
-  if (typeof path !== 'string' || !path.startsWith('/')) {
-    throw new InvalidOptionError('cookie.path', 'must be a string starting with /', gotValue(path))
-  }
-  if (cookie.domain !== undefined && (typeof cookie.domain !== 'string' || cookie.domain === '')) {
-    throw new InvalidOptionError(
-      'cookie.domain',
-      'must be a non-empty string',
-      gotValue(cookie.domain),
-    )
-  }
-  const sameSite = cookie.sameSite ?? DEFAULTS.cookie.sameSite
-  if (sameSite !== 'lax' && sameSite !== 'strict' && sameSite !== 'none') {
-    throw new InvalidOptionError(
-      'cookie.sameSite',
-      "must be 'lax', 'strict' or 'none'",
-      gotValue(sameSite),
-    )
-  }
-  const secure = boolean('cookie.secure', cookie.secure, process.env.NODE_ENV === 'production')
+  const sameSite = oneOf('cookie.sameSite', cookie.sameSite ?? DEFAULTS.cookie.sameSite, [
+    'lax',
+    'strict',
+    'none',
+  ] as const)
+  const secure =
+    cookie.secure === undefined
+      ? process.env.NODE_ENV === 'production'
+      : bool('cookie.secure', cookie.secure)
   if (sameSite === 'none' && !secure) {
     throw new InvalidOptionError(
       'cookie.sameSite',
@@ -267,91 +261,88 @@ function resolveCookie(value: unknown, ttlSeconds: number): ResolvedCookie {
       "'none'",
     )
   }
-  return {
-    path,
-    domain: cookie.domain,
-    sameSite,
-    secure,
-    httpOnly: boolean('cookie.httpOnly', cookie.httpOnly, DEFAULTS.cookie.httpOnly),
-    maxAge: ttlSeconds * 1000,
-  }
+  const httpOnly =
+    cookie.httpOnly === undefined
+      ? DEFAULTS.cookie.httpOnly
+      : bool('cookie.httpOnly', cookie.httpOnly)
+  return { path, domain, sameSite, secure, httpOnly, maxAge: ttlSeconds * 1000 }
 }
 
-/** Checks every option and applies {@link DEFAULTS}; throws {@link InvalidOptionError} on the first problem. */
-export function resolveSessionOptions(input: RedisSessionOptions): ResolvedSessionOptions {
-  if (typeof input !== 'object' || input === null) {
-    throw new InvalidOptionError(
-      'options',
-      'must be an object with `redis` and `secret`',
-      gotValue(input),
-    )
-  }
-  for (const key of Object.keys(input)) {
-    if (!OPTION_NAMES.has(key))
-      throw new InvalidOptionError(key, 'is not an option', 'an unknown key')
-  }
-  if (!isRedisClient(input.redis)) {
-    throw new InvalidOptionError('redis', 'must be an ioredis client', describeShape(input.redis))
-  }
-  const secrets = resolveSecrets(input.secret)
-  const ttlSeconds = positiveInteger('ttlSeconds', input.ttlSeconds, DEFAULTS.ttlSeconds)
-  const prefix = input.prefix ?? DEFAULTS.prefix
-  if (typeof prefix !== 'string')
-    throw new InvalidOptionError('prefix', 'must be a string', gotValue(prefix))
-  const name = input.name ?? DEFAULTS.name
-  if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
-    throw new InvalidOptionError(
-      'name',
-      'must be a cookie name (RFC 6265 token characters)',
-      gotValue(name),
-    )
-  }
-  let touchIntervalSeconds = Math.min(DEFAULTS.touchIntervalSeconds, Math.floor(ttlSeconds / 2))
-  if (input.touchIntervalSeconds !== undefined) {
-    touchIntervalSeconds = input.touchIntervalSeconds
-    if (
-      !Number.isSafeInteger(touchIntervalSeconds) ||
-      touchIntervalSeconds < 0 ||
-      touchIntervalSeconds >= ttlSeconds
-    ) {
-      throw new InvalidOptionError(
-        'touchIntervalSeconds',
-        `must be an integer from 0 to ttlSeconds - 1 (${ttlSeconds - 1})`,
-        gotValue(input.touchIntervalSeconds),
-      )
-    }
-  }
-  const logger = input.logger ?? stderrLogger('@uptimekit/session')
-  if (!isLogger(logger)) {
-    throw new InvalidOptionError(
-      'logger',
-      'must have info, warn and error methods',
-      describeShape(logger),
-    )
-  }
+function resolveStore(input: Record<string, unknown>): Omit<ResolvedStoreOptions, 'cookie'> {
+  const redis = withMethods<SessionRedisClient>(
+    'redis',
+    input.redis,
+    CLIENT_METHODS,
+    'must be an ioredis client (Redis or Cluster)',
+  )
+  const ttlSeconds = seconds('ttlSeconds', input.ttlSeconds, DEFAULTS.ttlSeconds)
+  const touchIntervalSeconds =
+    input.touchIntervalSeconds === undefined
+      ? Math.min(DEFAULTS.touchIntervalSeconds, Math.floor(ttlSeconds / 2))
+      : integer('touchIntervalSeconds', input.touchIntervalSeconds, {
+          min: 0,
+          max: ttlSeconds - 1,
+        })
   return {
-    redis: input.redis,
-    secrets,
+    redis,
     ttlSeconds,
-    prefix,
-    name,
-    cookie: resolveCookie(input.cookie, ttlSeconds),
-    rolling: boolean('rolling', input.rolling, DEFAULTS.rolling),
+    prefix: input.prefix === undefined ? DEFAULTS.prefix : text('prefix', input.prefix, true),
     touchIntervalSeconds,
     absoluteTtlSeconds:
       input.absoluteTtlSeconds === undefined
         ? undefined
-        : positiveInteger('absoluteTtlSeconds', input.absoluteTtlSeconds, 0),
-    unavailableTimeoutMs: positiveInteger(
-      'unavailableTimeoutMs',
-      input.unavailableTimeoutMs,
-      DEFAULTS.unavailableTimeoutMs,
-    ),
-    retryAfterSeconds: positiveInteger(
+        : seconds('absoluteTtlSeconds', input.absoluteTtlSeconds, 0),
+    unavailableTimeoutMs:
+      input.unavailableTimeoutMs === undefined
+        ? DEFAULTS.unavailableTimeoutMs
+        : milliseconds('unavailableTimeoutMs', input.unavailableTimeoutMs),
+    logger: resolveLogger('logger', input.logger, LOGGER_NAME),
+  }
+}
+
+/** Checks the store's options (`new RedisSessionStore(options)`) and applies {@link DEFAULTS}. */
+export function resolveStoreOptions(input: RedisSessionStoreOptions): ResolvedStoreOptions {
+  const options = optionsObject('RedisSessionStore', input, STORE_OPTIONS)
+  return { ...resolveStore(options), cookie: undefined }
+}
+
+/**
+ * Checks every option of `redisSession`/`redisSessionPlugin` and applies {@link DEFAULTS}; throws
+ * `InvalidOptionError` on the first problem.
+ * @param logger - replaces the default logger when `logger` is not given (Fastify's `app.log`)
+ */
+export function resolveSessionOptions(
+  input: RedisSessionOptions,
+  logger?: Logger,
+): ResolvedSessionOptions {
+  if (input === undefined || input === null) {
+    throw new InvalidOptionError(
+      'options',
+      'must be an object with `redis` and `secret`',
+      shown(input),
+    )
+  }
+  const options = optionsObject('redisSession', input, SESSION_OPTIONS)
+  const store = resolveStore(options)
+  const name = text('name', options.name ?? DEFAULTS.name)
+  if (!COOKIE_NAME.test(name)) {
+    throw new InvalidOptionError(
+      'name',
+      'must be a cookie name (RFC 6265 token characters)',
+      shown(name),
+    )
+  }
+  return {
+    ...store,
+    logger: logger !== undefined && options.logger === undefined ? logger : store.logger,
+    secrets: resolveSecrets(options.secret),
+    name,
+    cookie: resolveCookie(options.cookie, store.ttlSeconds),
+    rolling: options.rolling === undefined ? DEFAULTS.rolling : bool('rolling', options.rolling),
+    retryAfterSeconds: seconds(
       'retryAfterSeconds',
-      input.retryAfterSeconds,
+      options.retryAfterSeconds,
       DEFAULTS.retryAfterSeconds,
     ),
-    logger,
   }
 }

@@ -1,108 +1,75 @@
+import { errorText, type Logger } from '@uptimekit/internal'
 import { Availability } from './availability.js'
-import type { Logger } from './logger.js'
-import type { SessionRedisClient } from './session-redis-client.js'
-
-/** The cookie part of a stored session, in the shape express-session writes. */
-export interface StoredCookie {
-  originalMaxAge?: number | null
-  partitioned?: boolean
-  priority?: string
-  expires?: string | Date
-  secure?: boolean | 'auto'
-  httpOnly?: boolean
-  domain?: string
-  path?: string
-  sameSite?: boolean | string
-}
-
-/** A session as stored in Redis: express-session's JSON, `cookie` first, then your data. */
-export interface StoredSession {
-  cookie: StoredCookie
-  [key: string]: unknown
-}
+import {
+  resolveStoreOptions,
+  type RedisSessionStoreOptions,
+  type ResolvedStoreOptions,
+} from './options.js'
+import { changedKeys, mergeChanges, snapshot, type Snapshot } from './session-changes.js'
+import type { ScanNode, SessionRedisClient } from './session-redis-client.js'
+import { cleanCookie, readStoredSession, type StoredSession } from './stored-session.js'
 
 /** Node-style callback both express-session and @fastify/session give a store. */
 export type StoreCallback<T = void> = (err: Error | null, result?: T) => void
 
-/** Options for {@link RedisSessionStore}. */
-export interface RedisSessionStoreOptions {
-  /** The ioredis client. */
-  redis: SessionRedisClient
-  /** Key prefix. */
-  prefix: string
-  /** Session TTL in seconds. */
-  ttlSeconds: number
-  /** Minimum TTL gain, in seconds, before a read refreshes the key with PEXPIRE. */
-  touchIntervalSeconds: number
-  /** Cap on a session's life since creation, in seconds; `undefined` for none. */
-  absoluteTtlSeconds: number | undefined
-  /** Deadline for each store call, in milliseconds. */
-  unavailableTimeoutMs: number
-  /** Where outages are logged. */
-  logger: Logger
-}
-
 /** Where the store keeps a session's creation time when `absoluteTtlSeconds` is set. */
 export const META_KEY = '_uptimekit'
 
-// express-session's Cookie#data order, so both frameworks store byte-identical JSON.
-const COOKIE_FIELDS = [
-  'originalMaxAge',
-  'partitioned',
-  'priority',
-  'expires',
-  'secure',
-  'httpOnly',
-  'domain',
-  'path',
-  'sameSite',
-] as const
-
-/** Copies a framework's cookie object into express-session's stored shape, dropping empty fields. */
-function storedCookie(cookie: unknown): StoredCookie {
-  const source = (cookie ?? {}) as Record<string, unknown>
-  const out: Record<string, unknown> = {}
-  for (const field of COOKIE_FIELDS) {
-    const value = source[field]
-    if (value !== undefined && value !== null) out[field] = value
-  }
-  return out
-}
+// Compare-and-set: write only over the exact value the merge started from; a missing key (a
+// logout or an expiry in between) is never brought back. -1: gone, 0: changed meanwhile, 1: set.
+const CAS_SCRIPT = `local current = redis.call('GET', KEYS[1])
+if current == false then return -1 end
+if current ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1`
+// A merge that loses its race this many times in a row gives up and writes what it has merged.
+const MAX_MERGE_ATTEMPTS = 10
+// SCAN page size for listing operations.
+const SCAN_COUNT = 500
+// How many corrupt session ids are remembered, so each is logged once without growing forever.
+const MAX_REPORTED = 1000
 
 function createdAt(session: Record<string, unknown>): number | undefined {
   const meta = session[META_KEY] as { createdAt?: unknown } | undefined
   return typeof meta?.createdAt === 'number' ? meta.createdAt : undefined
 }
 
+const isWrongType = (err: unknown): boolean =>
+  (err as { message?: unknown } | null)?.message?.toString().startsWith('WRONGTYPE') === true
+
 /**
  * Sessions in Redis, one string key per session holding express-session's JSON (the format
  * connect-redis writes). Serves express-session and @fastify/session alike through the same
- * `get`/`set`/`destroy` callbacks, so both frameworks read and write the same records.
+ * `get`/`set`/`destroy` callbacks, so both frameworks read and write the same records, on a single
+ * Redis, Sentinel or a Cluster.
  *
- * Reads are GET + PTTL in one round trip; when the key's TTL has run down by at least
- * `touchIntervalSeconds` the read refreshes it with PEXPIRE. Writes are SET with PX. Nothing is
- * ever re-SET just to extend a TTL, so a read-only request cannot overwrite a concurrent write.
+ * Reads are GET + PTTL; when the key's TTL has run down by at least `touchIntervalSeconds` the
+ * read refreshes it with PEXPIRE. A new session is written with SET PX. A session that was loaded
+ * is written as a merge: the top-level keys this request changed or deleted are applied to what
+ * Redis holds now, with a compare-and-set, so concurrent requests changing different keys both
+ * land and a write never brings back a session that was destroyed (logout) meanwhile.
  */
 export class RedisSessionStore {
   readonly #redis: SessionRedisClient
-  readonly #prefix: string
-  readonly #ttlMs: number
-  readonly #touchIntervalMs: number
-  readonly #absoluteMs: number | undefined
+  readonly #options: ResolvedStoreOptions
   readonly #availability: Availability
+  readonly #logger: Logger
+  readonly #loaded = new WeakMap<object, Snapshot>()
+  readonly #reported = new Set<string>()
 
-  constructor(options: RedisSessionStoreOptions) {
-    this.#redis = options.redis
-    this.#prefix = options.prefix
-    this.#ttlMs = options.ttlSeconds * 1000
-    this.#touchIntervalMs = options.touchIntervalSeconds * 1000
-    this.#absoluteMs =
-      options.absoluteTtlSeconds === undefined ? undefined : options.absoluteTtlSeconds * 1000
-    this.#availability = new Availability(
-      options.redis,
-      options.unavailableTimeoutMs,
-      options.logger,
-    )
+  /**
+   * @param options - see {@link RedisSessionStoreOptions}; checked here, so a bad one throws
+   * `InvalidOptionError` naming it
+   * @param resolved - the same options already checked (what the adapters pass)
+   */
+  constructor(
+    options: RedisSessionStoreOptions,
+    resolved: ResolvedStoreOptions = resolveStoreOptions(options),
+  ) {
+    this.#options = resolved
+    this.#redis = resolved.redis
+    this.#logger = resolved.logger
+    this.#availability = new Availability(this.#redis, resolved.unavailableTimeoutMs, this.#logger)
   }
 
   /** Whether the store is in a known outage (it then answers at once without Redis). */
@@ -110,57 +77,144 @@ export class RedisSessionStore {
     return this.#availability.isDown
   }
 
-  /** Loads a session, refreshing its TTL when due; `null` when absent, expired or unreadable. */
-  load(sid: string): Promise<StoredSession | null> {
-    const key = this.#prefix + sid
-    return this.#availability.run(async () => {
-      const [raw, pttl] = await Promise.all([this.#redis.get(key), this.#redis.pttl(key)])
-      if (raw === null) return null
-      let session: StoredSession
-      try {
-        session = JSON.parse(raw) as StoredSession
-      } catch {
-        return null
-      }
-      if (typeof session !== 'object' || session === null || typeof session.cookie !== 'object') {
-        return null
-      }
-      let remainingMs = pttl
-      const nextMs = this.#ttlFor(session)
-      if (nextMs <= 0) {
-        await this.#redis.del(key)
-        return null
-      }
-      if (pttl > 0 && nextMs - pttl >= this.#touchIntervalMs) {
-        await this.#redis.pexpire(key, nextMs)
-        remainingMs = nextMs
-      }
-      // The stored `expires` dates from the last SET; the key's TTL is the truth, and
-      // @fastify/session would otherwise treat a session kept alive by PEXPIRE as expired.
-      if (remainingMs > 0) session.cookie.expires = new Date(Date.now() + remainingMs).toISOString()
-      return session
-    })
+  /**
+   * Records the session object a framework built from a loaded session, so its later save is a
+   * merge of what it changed. Sessions never loaded (new, regenerated) are written whole.
+   */
+  remember(session: object): void {
+    this.#loaded.set(session, snapshot(session))
   }
 
-  /** Writes a whole session with a fresh TTL (capped by `absoluteTtlSeconds`). */
-  save(sid: string, session: object): Promise<void> {
-    const key = this.#prefix + sid
+  /** Loads a session, refreshing its TTL when due; `null` when absent, expired or corrupt. */
+  async load(sid: string): Promise<StoredSession | null> {
+    const key = this.#options.prefix + sid
+    let raw: string | null
+    let pttl: number
+    try {
+      ;[raw, pttl] = await this.#availability.run(key, () =>
+        Promise.all([this.#redis.get(key), this.#redis.pttl(key)]),
+      )
+    } catch (err) {
+      if (!isWrongType(err)) throw err
+      this.#reportCorrupt(sid, 'the key is not a string')
+      return null
+    }
+    if (raw === null) return null
+    const read = readStoredSession(raw, this.#options.cookie)
+    if (read.session === null) {
+      this.#reportCorrupt(sid, read.problem)
+      return null
+    }
+    if (read.repaired !== undefined) this.#reportCorrupt(sid, read.repaired)
+    const { session } = read
+    let remainingMs = pttl
+    const nextMs = this.#ttlFor(session)
+    if (nextMs <= 0) {
+      await this.#availability.run(key, () => this.#redis.del(key))
+      return null
+    }
+    if (pttl > 0 && nextMs - pttl >= this.#options.touchIntervalSeconds * 1000) {
+      await this.#availability.run(key, () => this.#redis.pexpire(key, nextMs))
+      remainingMs = nextMs
+    }
+    // The stored `expires` dates from the last SET; the key's TTL is the truth, and
+    // @fastify/session would otherwise treat a session kept alive by PEXPIRE as expired.
+    if (remainingMs > 0) session.cookie.expires = new Date(Date.now() + remainingMs).toISOString()
+    return session
+  }
+
+  /**
+   * Writes a session with a fresh TTL (capped by `absoluteTtlSeconds`): whole when it is new, as a
+   * merge of its changed keys when it was loaded ({@link remember}).
+   */
+  async save(sid: string, session: object): Promise<void> {
+    const key = this.#options.prefix + sid
     const source = session as Record<string, unknown>
-    const data: Record<string, unknown> = { ...source, cookie: storedCookie(source.cookie) }
-    if (this.#absoluteMs !== undefined)
-      data[META_KEY] = { createdAt: createdAt(source) ?? Date.now() }
-    const ttlMs = this.#ttlFor(data)
-    return this.#availability.run(async () => {
-      if (ttlMs <= 0) await this.#redis.del(key)
-      else await this.#redis.set(key, JSON.stringify(data), 'PX', ttlMs)
+    const cookie = cleanCookie(source.cookie)
+    const base = this.#loaded.get(session)
+    if (base === undefined) {
+      const data: Record<string, unknown> = { ...source, cookie }
+      if (this.#options.absoluteTtlSeconds !== undefined) {
+        data[META_KEY] = { createdAt: createdAt(source) ?? Date.now() }
+      }
+      const ttlMs = this.#ttlFor(data)
+      await this.#availability.run(key, async () => {
+        if (ttlMs <= 0) await this.#redis.del(key)
+        else await this.#redis.set(key, JSON.stringify(data), 'PX', ttlMs)
+      })
+      return
+    }
+    const changes = changedKeys(base, source)
+    for (let attempt = 1; ; attempt++) {
+      const raw = await this.#availability.run(key, () => this.#redis.get(key))
+      if (raw === null) return
+      const read = readStoredSession(raw)
+      const merged = mergeChanges(read.session ?? { cookie }, changes, cookie)
+      const ttlMs = this.#ttlFor(merged)
+      if (ttlMs <= 0) {
+        await this.#availability.run(key, () => this.#redis.del(key))
+        return
+      }
+      const value = JSON.stringify(merged)
+      const done = await this.#availability.run(key, () =>
+        attempt < MAX_MERGE_ATTEMPTS
+          ? this.#redis.eval(CAS_SCRIPT, 1, key, raw, value, ttlMs)
+          : this.#redis.set(key, value, 'PX', ttlMs),
+      )
+      if (done !== 0) {
+        this.#loaded.set(session, snapshot(session))
+        return
+      }
+    }
+  }
+
+  /** Deletes a session: logout is immediate on every instance, and no later write undoes it. */
+  async remove(sid: string): Promise<void> {
+    const key = this.#options.prefix + sid
+    await this.#availability.run(key, () => this.#redis.del(key))
+  }
+
+  /** Every session id under the prefix, from every master on a cluster. */
+  async ids(): Promise<string[]> {
+    const found: string[] = []
+    await this.#scan((_node, keys) => {
+      for (const key of keys) found.push(key.slice(this.#options.prefix.length))
+      return Promise.resolve()
+    })
+    return found
+  }
+
+  /** Every readable session under the prefix with its `id`, from every master on a cluster. */
+  async all(): Promise<(StoredSession & { id: string })[]> {
+    const found: (StoredSession & { id: string })[] = []
+    await this.#scan(async (node, keys) => {
+      // One GET per key on the node that holds it: never a multi-key command across slots.
+      const values = await Promise.all(keys.map((key) => node.get(key)))
+      values.forEach((raw, index) => {
+        if (raw === null) return
+        const read = readStoredSession(raw, this.#options.cookie)
+        const id = (keys[index] as string).slice(this.#options.prefix.length)
+        if (read.session !== null) found.push({ ...read.session, id })
+      })
+    })
+    return found
+  }
+
+  /** How many sessions there are under the prefix. */
+  async length(): Promise<number> {
+    return (await this.ids()).length
+  }
+
+  /** Deletes every session under the prefix, on every master of a cluster. */
+  async clear(): Promise<void> {
+    await this.#scan(async (node, keys) => {
+      await Promise.all(keys.map((key) => node.del(key)))
     })
   }
 
-  /** Deletes a session: logout is immediate on every instance. */
-  remove(sid: string): Promise<void> {
-    return this.#availability.run(async () => {
-      await this.#redis.del(this.#prefix + sid)
-    })
+  /** Stops the background recovery probe. Does not close the Redis client, which is yours. */
+  close(): void {
+    this.#availability.close()
   }
 
   /** Callback form of {@link load}, the shape express-session and @fastify/session call. */
@@ -187,9 +241,37 @@ export class RedisSessionStore {
     )
   }
 
+  async #scan(page: (node: ScanNode, keys: string[]) => Promise<void>): Promise<void> {
+    const pattern = `${this.#options.prefix.replace(/[*?[\]\\]/g, '\\$&')}*`
+    const nodes = this.#redis.nodes?.('master') ?? [this.#redis]
+    for (const node of nodes) {
+      let cursor = '0'
+      do {
+        cursor = await this.#availability.run(pattern, async () => {
+          const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT)
+          await page(node, keys)
+          return next
+        })
+      } while (cursor !== '0')
+    }
+  }
+
+  #reportCorrupt(sid: string, problem: string): void {
+    if (this.#reported.has(sid)) return
+    if (this.#reported.size >= MAX_REPORTED) this.#reported.clear()
+    this.#reported.add(sid)
+    // The id is a bearer credential: log only enough of it to find the key.
+    this.#logger.warn(
+      { key: `${this.#options.prefix}${sid.slice(0, 6)}…`, problem: errorText(problem) },
+      'corrupt stored session read as no session or repaired',
+    )
+  }
+
   #ttlFor(session: Record<string, unknown>): number {
-    if (this.#absoluteMs === undefined) return this.#ttlMs
+    const ttlMs = this.#options.ttlSeconds * 1000
+    const { absoluteTtlSeconds } = this.#options
+    if (absoluteTtlSeconds === undefined) return ttlMs
     const created = createdAt(session) ?? Date.now()
-    return Math.min(this.#ttlMs, created + this.#absoluteMs - Date.now())
+    return Math.min(ttlMs, created + absoluteTtlSeconds * 1000 - Date.now())
   }
 }

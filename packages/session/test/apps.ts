@@ -10,14 +10,57 @@ declare module 'express-session' {
   interface SessionData {
     userId: string
     visits: number
+    [key: string]: unknown
   }
 }
 declare module 'fastify' {
   interface Session {
     userId?: string
     visits?: number
+    [key: string]: unknown
   }
 }
+
+/**
+ * Points where a request waits for the test: `/put?gate=g` signals `arrived('g')` once its session
+ * is loaded and its handler runs, then waits for `release('g')`, so tests order concurrent
+ * requests by events rather than by sleeps.
+ */
+export class Gates {
+  readonly #arrived = new Map<string, () => void>()
+  readonly #arrivals = new Map<string, Promise<void>>()
+  readonly #releases = new Map<string, () => void>()
+  readonly #released = new Map<string, Promise<void>>()
+
+  #slot(name: string): void {
+    if (this.#arrivals.has(name)) return
+    this.#arrivals.set(name, new Promise((resolve) => this.#arrived.set(name, resolve)))
+    this.#released.set(name, new Promise((resolve) => this.#releases.set(name, resolve)))
+  }
+
+  /** Called by the route: signals arrival, resolves once released. */
+  pass(name: string): Promise<void> {
+    this.#slot(name)
+    this.#arrived.get(name)?.()
+    return this.#released.get(name) as Promise<void>
+  }
+
+  /** Resolves once a request reached the gate. */
+  arrived(name: string): Promise<void> {
+    this.#slot(name)
+    return this.#arrivals.get(name) as Promise<void>
+  }
+
+  /** Lets the request at the gate go on. */
+  release(name: string): void {
+    this.#slot(name)
+    this.#releases.get(name)?.()
+  }
+}
+
+export const gates: Gates = new Gates()
+const pass = (gate: unknown): Promise<void> =>
+  typeof gate === 'string' ? gates.pass(gate) : Promise.resolve()
 
 /** A listening app: its base URL and how to close it. */
 export interface App {
@@ -59,6 +102,17 @@ export const startExpress: StartApp = async (options) => {
   app.post('/visit', (req, res) => {
     req.session.visits = (req.session.visits ?? 0) + 1
     res.json({ visits: req.session.visits })
+  })
+  app.post('/put', async (req, res) => {
+    const { key = '', value, gate } = req.query as Record<string, string | undefined>
+    await pass(gate)
+    req.session[key] = value
+    res.json({ [key]: value })
+  })
+  app.get('/data', (req, res) => {
+    const data = { ...(req.session as unknown as Record<string, unknown>) }
+    delete data.cookie
+    res.json(data)
   })
   app.post('/logout', (req, res, next) => {
     req.session.destroy((err) => (err ? next(err) : res.json({ loggedOut: true })))
@@ -102,6 +156,17 @@ export const startFastify: StartApp = async (options) => {
       request.session.set('visits', visits)
       return { visits }
     })
+    scope.post<{ Querystring: Record<string, string> }>('/put', async (request) => {
+      const { key = '', value, gate } = request.query
+      await pass(gate)
+      request.session.set(key, value)
+      return { [key]: value }
+    })
+    scope.get('/data', (request) => {
+      const data = { ...(request.session as unknown as Record<string, unknown>) }
+      delete data.cookie
+      return data
+    })
     scope.post('/logout', async (request) => {
       await request.session.destroy()
       return { loggedOut: true }
@@ -119,17 +184,30 @@ export const FRAMEWORKS = [
 
 /** A logger that records what it is given, for assertions. */
 export function recordingLogger(): {
-  lines: { level: string; obj: object; msg?: string }[]
-  info: (obj: object, msg?: string) => void
-  warn: (obj: object, msg?: string) => void
-  error: (obj: object, msg?: string) => void
+  lines: { level: string; obj: object; msg: string }[]
+  info: (obj: object, msg: string) => void
+  warn: (obj: object, msg: string) => void
+  error: (obj: object, msg: string) => void
+  /** Resolves once a line with this message was logged at index `from` or later (at once if so). */
+  logged: (msg: string, from?: number) => Promise<void>
 } {
-  const lines: { level: string; obj: object; msg?: string }[] = []
+  const lines: { level: string; obj: object; msg: string }[] = []
+  const waiting: { msg: string; resolve: () => void }[] = []
+  const push = (level: string, obj: object, msg: string): void => {
+    lines.push({ level, obj, msg })
+    for (const waiter of waiting.filter((one) => one.msg === msg)) waiter.resolve()
+  }
+  const seen = (msg: string, from: number): boolean =>
+    lines.slice(from).some((line) => line.msg === msg)
   return {
     lines,
-    info: (obj, msg) => void lines.push({ level: 'info', obj, msg }),
-    warn: (obj, msg) => void lines.push({ level: 'warn', obj, msg }),
-    error: (obj, msg) => void lines.push({ level: 'error', obj, msg }),
+    info: (obj, msg) => push('info', obj, msg),
+    warn: (obj, msg) => push('warn', obj, msg),
+    error: (obj, msg) => push('error', obj, msg),
+    logged: (msg, from = 0) =>
+      seen(msg, from)
+        ? Promise.resolve()
+        : new Promise((resolve) => waiting.push({ msg, resolve })),
   }
 }
 

@@ -1,8 +1,12 @@
+import { spawn } from 'node:child_process'
+import type { Redis } from 'ioredis'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { closedPort } from '../../../test/support/ports.js'
 import { isInvalidOptionError } from '../src/errors.js'
 import { createRedisClient } from '../src/redis-client.js'
 import { recordingLogger } from './apps.js'
+import { IOREDIS } from './clients.js'
 import { ready, startRedis } from './redis-server.js'
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -22,6 +26,11 @@ describe('createRedisClient', () => {
       { sentinels: [{ host: 'a', port: 1 }] },
       '`name` must name the Sentinel master group (got undefined)',
     ],
+    [{ cluster: [] }, '`cluster` must be a non-empty array of { host, port } (got an empty array)'],
+    [
+      { cluster: 'redis-0:6379' },
+      '`cluster` must be a non-empty array of { host, port } (got "redis-0:6379")',
+    ],
   ] as const)('rejects %j at creation', (target, message) => {
     let caught: unknown
     try {
@@ -33,6 +42,17 @@ describe('createRedisClient', () => {
     expect((caught as Error).message).toBe(message)
     expect((caught as Error).message).not.toContain('hunter2')
   })
+
+  it('rejects an unknown option naming the closest one', () => {
+    expect(() => createRedisClient('redis://127.0.0.1:6379', { loger: false } as never)).toThrow(
+      '`loger` is not an option of createRedisClient; did you mean `logger`?',
+    )
+  })
+})
+
+describe.each(IOREDIS)('createRedisClient on %s', (_client, clients) => {
+  const createRedisClient = (...args: Parameters<typeof clients.create>): Redis =>
+    clients.create(...args)
 
   it('logs an outage once, without credentials, and its end once, across many reconnects and commands', async () => {
     const port = await closedPort()
@@ -56,6 +76,29 @@ describe('createRedisClient', () => {
       err: { message: `connect ECONNREFUSED 127.0.0.1:${port}`, code: 'ECONNREFUSED' },
     })
     expect(JSON.stringify(logger.lines)).not.toContain('hunter2')
+  })
+
+  it('writes both the outage and the recovery to the default stderr logger', async () => {
+    const port = await closedPort()
+    const written: string[] = []
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk))
+      return true
+    })
+    onTestFinished(() => write.mockRestore())
+    const redis = createRedisClient(`redis://:hunter2-password@127.0.0.1:${port}`)
+    onTestFinished(() => redis.disconnect())
+    while (written.length === 0) await sleep(20)
+    const server = await startRedis({ port, args: ['--requirepass', 'hunter2-password'] })
+    onTestFinished(() => server.stop())
+    await ready(redis)
+    write.mockRestore()
+    const lines = written.map((line) => JSON.parse(line) as Record<string, unknown>)
+    expect(lines.map(({ level, msg, name }) => [level, msg, name])).toEqual([
+      ['error', 'redis unavailable; reconnecting with backoff', '@uptimekit/session'],
+      ['info', 'redis available again', '@uptimekit/session'],
+    ])
+    expect(written.join('')).not.toContain('hunter2')
   })
 
   it('never writes a password from the URL to the default stderr logger, even when Redis rejects it', async () => {
@@ -112,4 +155,25 @@ describe('createRedisClient', () => {
     expect(results.every((r) => r.status === 'rejected')).toBe(true)
     expect((redis as unknown as { offlineQueue: { length: number } }).offlineQueue.length).toBe(0)
   })
+
+  it('quits a client that never connected without an error, and leaves nothing running', async () => {
+    const redis = createRedisClient(`redis://127.0.0.1:${await closedPort()}`, { logger: false })
+    onTestFinished(() => redis.disconnect())
+    await expect(redis.quit()).resolves.toBe('OK')
+    expect(redis.status).toBe('end')
+  })
+})
+
+describe('createRedisClient in a process of its own', () => {
+  it('lets the process exit after quit() on a client that never connected', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/quit-unconnected.mjs', import.meta.url))
+    const child = spawn(process.execPath, [fixture, String(await closedPort())], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    onTestFinished(() => void child.kill('SIGKILL'))
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+    expect({ code, out }).toEqual({ code: 0, out: 'OK\n' })
+  }, 20_000)
 })

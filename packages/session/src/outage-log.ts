@@ -1,0 +1,83 @@
+import { errorText, monotonicMs, type Logger } from '@uptimekit/internal'
+import type { Cluster, Redis } from 'ioredis'
+
+/** How often a cluster in an outage is checked for its recovery, in milliseconds. */
+const CLUSTER_CHECK_MS = 500
+
+const errorDetails = (err: unknown): { message: string; code?: string } => {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? { message: errorText(err), code } : { message: errorText(err) }
+}
+
+/**
+ * One `error` line when a client loses Redis and one `info` line when it is ready again, however
+ * many reconnect attempts and failed commands lie between. The listener also keeps an `error`
+ * event from crashing the process.
+ */
+export function logOutages(redis: Redis, where: string, logger: Logger): void {
+  let outageSince: number | undefined
+  redis.on('error', (err: unknown) => {
+    if (outageSince !== undefined) return
+    outageSince = monotonicMs()
+    logger.error(
+      { redis: where, err: errorDetails(err) },
+      'redis unavailable; reconnecting with backoff',
+    )
+  })
+  redis.on('ready', () => {
+    if (outageSince === undefined) return
+    const downtimeMs = Math.round(monotonicMs() - outageSince)
+    outageSince = undefined
+    logger.info({ redis: where, downtimeMs }, 'redis available again')
+  })
+}
+
+/** Whether every master answers and the cluster says it serves every slot. */
+async function clusterHealthy(cluster: Cluster): Promise<boolean> {
+  const masters = cluster.nodes('master')
+  if (masters.length === 0) return false
+  try {
+    await Promise.all(masters.map((node) => node.ping()))
+    const info = String(await (masters[0] as Redis).call('CLUSTER', 'INFO'))
+    return info.includes('cluster_state:ok')
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The same two lines for a cluster: the outage starts at the first node or cluster error; while
+ * it lasts, an unref'd check every 500 ms asks every master, and the recovery is logged once they
+ * all answer and the cluster state is ok again. A node's address is logged, never its password.
+ */
+export function logClusterOutages(cluster: Cluster, where: string, logger: Logger): void {
+  let outageSince: number | undefined
+  let timer: NodeJS.Timeout | undefined
+  let checking = false
+  const check = (): void => {
+    if (checking || cluster.status !== 'ready') return
+    checking = true
+    void clusterHealthy(cluster).then((healthy) => {
+      checking = false
+      if (!healthy || outageSince === undefined) return
+      const downtimeMs = Math.round(monotonicMs() - outageSince)
+      outageSince = undefined
+      clearInterval(timer)
+      logger.info({ redis: where, downtimeMs }, 'redis cluster available again')
+    })
+  }
+  const down = (err: unknown, node?: unknown): void => {
+    if (outageSince !== undefined) return
+    outageSince = monotonicMs()
+    const details = typeof node === 'string' ? { redis: where, node } : { redis: where }
+    logger.error(
+      { ...details, err: errorDetails(err) },
+      'redis cluster unavailable; reconnecting with backoff',
+    )
+    timer = setInterval(check, CLUSTER_CHECK_MS)
+    timer.unref()
+  }
+  cluster.on('error', (err: unknown) => down(err))
+  cluster.on('node error', (err: unknown, node: unknown) => down(err, node))
+  cluster.on('end', () => clearInterval(timer))
+}
