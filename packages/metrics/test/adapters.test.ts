@@ -3,6 +3,7 @@ import { connect } from 'node:net'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { DEFAULTS } from '../src/options.js'
 import { getFresh } from './http-get.js'
+import { rawGet } from './raw-http.js'
 import { routeCounts, samplesOf, valueOf } from './prom-text.js'
 import { frameworks, type Started } from './servers.js'
 
@@ -108,6 +109,29 @@ describe.each(frameworks)('%s', (_name, start) => {
     expect(samplesOf(text, `${duration}_count`)).toEqual([])
   })
 
+  it('does not measure excluded paths written any way a router accepts', async () => {
+    const app = await start()
+    const targets = [
+      '/metrics/',
+      '/Metrics',
+      '/METRICS?x=1',
+      '/%72eady',
+      '/Live/',
+      '/%6Cive',
+      `http://127.0.0.1:${new URL(app.url).port}/live`,
+      'http://127.0.0.1/live?probe=1',
+      'http://127.0.0.1/metrics',
+    ]
+    for (const target of targets) await rawGet(app.url, target)
+    const text = await scrape(app)
+    expect(samplesOf(text, total)).toEqual([])
+    expect(samplesOf(text, `${duration}_count`)).toEqual([])
+    expect(valueOf(text, 'http_requests_in_flight', {})).toBe(0)
+    await rawGet(app.url, '/users/1')
+    await rawGet(app.url, 'http://127.0.0.1/users/2')
+    expect(routeCounts(await scrape(app))).toEqual([['/users/:id', '200', 2]])
+  })
+
   it('measures a probe path when excludePaths leaves it out', async () => {
     const app = await start({ excludePaths: [] })
     await hit(`${app.url}/live`)
@@ -163,6 +187,34 @@ describe.each(frameworks)('%s', (_name, start) => {
       ['#unmatched', '404', 1],
     ])
     expect(valueOf(text, 'http_requests_in_flight', {})).toBe(0)
+  })
+
+  it('brings in-flight back to 0 and counts every one of 50 pipelined requests when the client leaves', async () => {
+    const app = await start()
+    let seen = 0
+    app.server.on('request', (req: { url?: string }) => {
+      if (req.url === '/slow') seen++
+    })
+    const { port } = new URL(app.url)
+    const socket = connect(Number(port), '127.0.0.1')
+    onTestFinished(() => {
+      socket.destroy()
+    })
+    const ask = (path: string) => `GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`
+    socket.on('error', () => {})
+    // One quick answer, then 49 requests queued behind one that never finishes: Node emits no
+    // `close` for those responses when the connection dies.
+    socket.write(ask('/users/1') + ask('/slow').repeat(49))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    socket.destroy()
+    await vi.waitFor(async () => {
+      expect(valueOf(await scrape(app), 'http_requests_in_flight', {})).toBe(0)
+    })
+    expect(seen).toBeGreaterThan(1)
+    expect(routeCounts(await scrape(app))).toEqual([
+      ['/users/:id', '200', 1],
+      ['/slow', '499', seen],
+    ])
   })
 
   it('measures nothing after metrics.close()', async () => {

@@ -76,6 +76,30 @@ describe('Express route templates', () => {
     ])
   })
 
+  it("gives a sub-app mounted inside a router its full template, apart from the app's own route", async () => {
+    const app = express()
+    app.use(expressMetrics({ defaultMetrics: false }))
+    app.get('/x', (_req, res) => {
+      res.json({ own: true })
+    })
+    const tenant = express()
+    tenant.get('/x', (_req, res) => {
+      res.json({ tenant: true })
+    })
+    const router = express.Router()
+    router.use('/t/:tenant', tenant)
+    app.use('/api', router)
+    const url = await listen(app)
+    await get(`${url}/x`)
+    await get(`${url}/api/t/acme/x`)
+    await get(`${url}/api/t/initech/x`)
+    const text = await get(`${url}/metrics`)
+    expect(routeCounts(text)).toEqual([
+      ['/x', '200', 1],
+      ['/api/t/:tenant/x', '200', 2],
+    ])
+  })
+
   it('counts a request whose client left during an earlier middleware once, as 499', async () => {
     const metrics = createMetrics({ defaultMetrics: false })
     const app = express()
@@ -202,6 +226,30 @@ describe('Fastify plugin', () => {
     expect(
       samplesOf(text, 'svc_http_requests_total').map((s) => [s.labels.route, s.value]),
     ).toEqual([['/ping', 1]])
+  })
+
+  it('records the real status codes of injected requests', async () => {
+    const app = Fastify()
+    onTestFinished(() => app.close())
+    await app.register(metricsPlugin, { defaultMetrics: false, logger: false })
+    app.get('/users/:id', (req) => ({ id: (req.params as { id: string }).id }))
+    app.get('/boom', () => {
+      throw new Error('boom')
+    })
+    app.get('/teapot', (_req, reply) => reply.code(418).send({ short: 'and stout' }))
+    expect((await app.inject('/users/1')).statusCode).toBe(200)
+    expect((await app.inject('/users/2')).statusCode).toBe(200)
+    expect((await app.inject('/nope')).statusCode).toBe(404)
+    expect((await app.inject('/boom')).statusCode).toBe(500)
+    expect((await app.inject('/teapot')).statusCode).toBe(418)
+    const text = (await app.inject('/metrics')).body
+    expect(routeCounts(text)).toEqual([
+      ['/users/:id', '200', 2],
+      ['#unmatched', '404', 1],
+      ['/boom', '500', 1],
+      ['/teapot', '418', 1],
+    ])
+    expect(valueOf(text, 'http_requests_in_flight', {})).toBe(0)
   })
 
   it('measures HTTP/2 requests, whose ends Node reports only to the response', async () => {
