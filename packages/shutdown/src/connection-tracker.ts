@@ -208,9 +208,11 @@ export function trackConnections(server: NetServer): ConnectionTracker {
   }
 
   // A listener that opens once the listener was closed (listen() called after a signal that
-  // came first) is closed at once: nothing is served after the drain.
+  // came first) is closed at once: nothing is served after the drain. From nextTick, so the
+  // framework's own listening callback still sees its address, and before any poll phase could
+  // accept a connection.
   const onListening = (): void => {
-    NetServer.prototype.close.call(server)
+    process.nextTick(() => NetServer.prototype.close.call(server))
   }
 
   const wrapEmit = (): void => {
