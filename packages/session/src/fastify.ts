@@ -8,6 +8,9 @@ import { createSessionRuntime } from './session-runtime.js'
 import { RedisSessionStore } from './session-store.js'
 
 export type { RedisSessionOptions, SessionCookieOptions } from './options.js'
+// Re-exported so this entry's types load @fastify/session's, which add `request.session` (extend
+// Fastify's `Session` interface with your session's keys).
+export type { FastifySessionObject } from '@fastify/session'
 
 type Done = (err?: unknown, payload?: unknown) => void
 type Hook = (request: FastifyRequest, reply: FastifyReply, ...rest: unknown[]) => void
