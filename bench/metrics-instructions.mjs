@@ -129,7 +129,7 @@ async function main() {
   const version = (name) => require(`${name}/package.json`).version
   console.log(lines.join('\n'))
   console.log(
-    `\nNode ${process.version}; ${valgrind.stdout.trim()} (callgrind); the median of ${PROCESSES} fresh server processes per variant, each run as \`node --single-threaded\`: ${WARMUP} warm-up requests uninstrumented, ${SETTLE} instrumented, then instructions counted over ${REQUESTS} requests on ${CONNECTIONS} connections; fastify ${version('fastify')}, express ${version('express')}, fastify-metrics ${version('fastify-metrics')}, express-prom-bundle ${version('express-prom-bundle')}`,
+    `\nNode ${process.version}; ${valgrind.stdout.trim()} (callgrind); the median of ${PROCESSES} fresh server processes per variant, each run as \`node --single-threaded\`: ${WARMUP} warm-up requests uninstrumented, ${SETTLE} instrumented, then instructions counted over ${REQUESTS} requests on ${CONNECTIONS} connections; fastify ${version('fastify')}, express ${version('express')}, fastify-metrics ${version('fastify-metrics')} (on @platformatic/prom-client ${version('@platformatic/prom-client')}), express-prom-bundle ${version('express-prom-bundle')}`,
   )
 }
 

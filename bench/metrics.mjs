@@ -9,10 +9,7 @@
 // one long-lived process per variant measures the process's luck more than the variant. The
 // server is pinned to one CPU and autocannon to another where `taskset` exists.
 import { spawn, spawnSync } from 'node:child_process'
-import { channel } from 'node:diagnostics_channel'
 import { once } from 'node:events'
-import { ServerResponse } from 'node:http'
-import { Socket } from 'node:net'
 import { createRequire } from 'node:module'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -195,21 +192,23 @@ function bootstrap(a, b, statistic, resamples = 2000) {
 }
 
 async function renderTimes() {
+  const { default: Fastify } = await import('fastify')
   const { createMetrics } = await import('@uptimekit/metrics')
+  const { metricsPlugin } = await import('@uptimekit/metrics/fastify')
   const out = []
   for (const count of [1000, 10000]) {
-    const metrics = createMetrics({ defaultMetrics: false, maxSeriesPerMetric: count + 10 })
-    const tracker = metrics.tracker()
-    // One finished response per series, as Node reports it on its diagnostics channel.
-    const finished = channel('http.server.response.finish')
-    for (let i = 0; i < count; i++) {
-      const socket = new Socket()
-      const request = { method: 'GET', socket }
-      const response = Object.assign(Object.create(ServerResponse.prototype), { statusCode: 200 })
-      tracker.start(request, response, metrics.route(`/route/${i}/:id`))
-      finished.publish({ request, response, socket })
-    }
-    tracker.close()
+    const metrics = createMetrics({
+      defaultMetrics: false,
+      maxSeriesPerMetric: count + 10,
+      logger: false,
+    })
+    // One route template per series, each asked once: the series come from real requests.
+    const app = Fastify()
+    await app.register(metricsPlugin, { metrics })
+    for (let i = 0; i < count; i++) app.get(`/route/${i}/:id`, () => 'ok')
+    await app.ready()
+    for (let i = 0; i < count; i++) await app.inject(`/route/${i}/1`)
+    await app.close()
     for (const [format, accept] of [
       ['Prometheus text', undefined],
       ['OpenMetrics', 'application/openmetrics-text'],
@@ -265,7 +264,7 @@ async function main() {
   const version = (name) => require(`${name}/package.json`).version
   console.log(lines.join('\n'))
   console.log(
-    `\nNode ${process.version}; ${CONNECTIONS} connections; ${ROUNDS} rounds, each variant in a fresh server process per round (${WARM_SECONDS} s warm-up, ${SLICE_SECONDS} s at full speed for req/s and p99, ${SLICE_SECONDS} s at a fixed rate for CPU)${canPin ? ', server and load generator pinned to separate CPUs' : ''}; ratios are medians over the rounds divided by bare's medians; the interval is a 90 % bootstrap interval of the CPU ratio; fastify ${version('fastify')}, express ${version('express')}, prom-client ${version('prom-client')}, fastify-metrics ${version('fastify-metrics')}, express-prom-bundle ${version('express-prom-bundle')}, autocannon ${version('autocannon')}`,
+    `\nNode ${process.version}; ${CONNECTIONS} connections; ${ROUNDS} rounds, each variant in a fresh server process per round (${WARM_SECONDS} s warm-up, ${SLICE_SECONDS} s at full speed for req/s and p99, ${SLICE_SECONDS} s at a fixed rate for CPU)${canPin ? ', server and load generator pinned to separate CPUs' : ''}; ratios are medians over the rounds divided by bare's medians; the interval is a 90 % bootstrap interval of the CPU ratio; fastify ${version('fastify')}, express ${version('express')}, prom-client ${version('prom-client')}, fastify-metrics ${version('fastify-metrics')} (on @platformatic/prom-client ${version('@platformatic/prom-client')}), express-prom-bundle ${version('express-prom-bundle')}, autocannon ${version('autocannon')}`,
   )
   // The same servers counted in CPU instructions, which repeat where CPU time cannot.
   if (process.env.BENCH_INSTRUCTIONS !== '0') {
