@@ -74,18 +74,23 @@ export class ActiveHealth {
   private async check(upstream: Upstream, watch: Watch): Promise<void> {
     const { path, timeoutMs } = this.settings
     let passed = false
+    // A timer of our own rather than AbortSignal.timeout(), whose timer outlives the check.
+    const deadline = new AbortController()
+    const timer = setTimeout(() => deadline.abort(), timeoutMs)
     try {
       const response = await watch.client.request({
         method: 'GET',
         path,
         headers: upstream.hostHeader === undefined ? {} : { host: upstream.hostHeader },
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: deadline.signal,
       })
       await response.body.dump()
       // Our own probes answer 503 while not ready: anything but 2xx/3xx takes it out.
       passed = response.statusCode >= 200 && response.statusCode < 400
     } catch {
       passed = false
+    } finally {
+      clearTimeout(timer)
     }
     if (this.watches.get(upstream) !== watch) return
     this.record(upstream, passed)

@@ -147,7 +147,7 @@ class BalancerDispatcher extends Dispatcher implements ExchangeCore {
   ): boolean {
     const exchange = new Exchange(this, options, controllerHandler(handler))
     if (this.closed) {
-      exchange.start(() => new BalancerClosedError())
+      exchange.reject(new BalancerClosedError())
       return false
     }
     return exchange.start(() =>

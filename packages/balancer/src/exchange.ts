@@ -132,11 +132,15 @@ export class Exchange implements Handler {
     this.core.budget.deposit()
     const upstream = this.core.choose(this, undefined)
     if (upstream === undefined) {
-      const error = fail()
-      queueMicrotask(() => this.sink.onResponseError?.(this.controller, error))
+      this.reject(fail())
       return true
     }
     return this.send(upstream, this.permit)
+  }
+
+  /** Ends the request with `error` before any attempt, as undici does: asynchronously. */
+  reject(error: Error): void {
+    queueMicrotask(() => this.sink.onResponseError?.(this.controller, error))
   }
 
   private send(upstream: Upstream, permit: PermitLike | undefined): boolean {

@@ -69,9 +69,7 @@ describe('strategies over real upstreams', () => {
         pending.push(res)
         await new Promise((resolve) => setTimeout(resolve, 20))
       }
-      const before = b!.seen.length
       expect(tally(await sequential(balancer, 20))).toEqual({ b: 20 })
-      expect(b!.seen.length - before).toBe(20)
       held.forEach((release) => release())
       await Promise.all(pending.map(async (res) => (await res).text()))
     },
