@@ -31,5 +31,11 @@ export type {
   ObservableHealth,
   ObserveHealthOptions,
 } from './observe-health.js'
+export {
+  observeOverload,
+  type ObservableOverload,
+  type ObserveOverloadOptions,
+  type OverloadSnapshotLike,
+} from './observe-overload.js'
 export { createClusterMetrics, shareClusterMetrics } from './cluster.js'
 export type { ClusterMetrics, ClusterMetricsOptions } from './cluster.js'
