@@ -1,6 +1,6 @@
 // The guided tour (`pnpm demo:tour`): starts the payment upstream and two
-// instances of the example, drives load through a small client-side balancer
-// that follows each instance's /ready (as a Kubernetes Service does), and
+// instances of the example, drives load through @uptimekit/balancer, which
+// follows each instance's /ready (as a Kubernetes Service does), and
 // shows, step by step: steady load, the upstream failing, the breaker
 // opening and recovering, and a SIGTERM under load losing no request.
 //
@@ -10,6 +10,7 @@ import { once } from 'node:events'
 import { type AddressInfo, createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { createBalancer } from '@uptimekit/balancer'
 import {
   createPaymentsUpstream,
   type Faults,
@@ -78,7 +79,6 @@ interface Instance {
   readonly name: string
   readonly url: string
   readonly child: ChildProcess
-  ready: boolean
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
@@ -112,17 +112,15 @@ async function startInstance(name: string, paymentsUrl: string): Promise<Instanc
     name,
     url: `http://127.0.0.1:${port}`,
     child,
-    ready: false,
     exited: once(child, 'exit').then(([code, signal]) => ({
       code: code as number | null,
       signal: signal as NodeJS.Signals | null,
     })),
   }
-  await waitFor(`${name} to be ready`, 20_000, async () => {
+  await waitFor(`${name} to be ready`, 45_000, async () => {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`)
     return (await statusOf(`${instance.url}/ready`)) === 200
   })
-  instance.ready = true
   return instance
 }
 
@@ -186,31 +184,33 @@ const instances = await Promise.all([
 ])
 note(`instance-a at ${instances[0].url}, instance-b at ${instances[1].url}`)
 
-// The balancer: round-robin over the instances whose /ready answered 200 at
-// the last poll, the way endpoints follow readiness in Kubernetes.
-let turn = 0
-const poller = setInterval(() => {
-  for (const instance of instances) {
-    void statusOf(`${instance.url}/ready`).then((status) => {
-      const ready = status === 200
-      if (instance.ready && !ready) {
-        void failingChecks(instance).then((why) =>
-          note(`balancer: ${instance.name} /ready answered ${status} (${why}): out of rotation`),
-        )
-      }
-      if (!instance.ready && ready) note(`balancer: ${instance.name} is ready: in rotation`)
-      instance.ready = ready
-    })
-  }
-}, READY_POLL_MS)
-const pick = (): string => {
-  const ready = instances.filter((instance) => instance.ready)
-  const pool = ready.length > 0 ? ready : instances
-  return pool[turn++ % pool.length]!.url
-}
+// The balancer: @uptimekit/balancer, round robin over the instances whose /ready answers 200 to
+// its active checks, the way endpoints follow readiness in Kubernetes. The payments route's 502
+// and 503 are answers of a healthy instance, so they must not count against it: passive health
+// and outlier ejection are off, readiness alone decides.
+const byUrl = (url: string): Instance | undefined =>
+  instances.find((instance) => instance.url === url)
+const balancer = createBalancer({
+  upstreams: instances.map((instance) => instance.url),
+  strategy: 'round-robin',
+  passive: false,
+  outlier: false,
+  active: { path: '/ready', intervalMs: READY_POLL_MS, timeoutMs: 200, fails: 1, passes: 1 },
+  logger: false,
+})
+balancer.onStateChange(({ url, to }) => {
+  const instance = byUrl(url)
+  if (instance === undefined) return
+  if (to === 'down') {
+    void failingChecks(instance).then((why) =>
+      note(`balancer: ${instance.name} /ready failed (${why}): out of rotation`),
+    )
+  } else note(`balancer: ${instance.name} is ready: in rotation`)
+})
 
 const load = startLoad({
-  baseUrl: pick,
+  baseUrl: 'http://example-service',
+  dispatcher: balancer,
   concurrency: 4,
   pauseMs: 10,
   phase: 'steady',
@@ -278,6 +278,7 @@ try {
   note(`instance-a exited with code ${code}`)
   const replacement = await startInstance('instance-a2', paymentsUrl)
   instances[0] = replacement
+  balancer.setUpstreams(instances.map((instance) => instance.url))
   note(`instance-a2 ready at ${replacement.url}`)
   await sleep(1500)
   const sigterm = await ended('SIGTERM', 'after the replacement')
@@ -305,8 +306,8 @@ try {
   exitCode = 1
 } finally {
   showLogs = false
-  clearInterval(poller)
   await load.stop()
+  await balancer.close()
   for (const instance of instances) instance.child.kill('SIGTERM')
   await Promise.all(instances.map((instance) => instance.exited))
   await upstream.close()

@@ -3,6 +3,7 @@
 // counting every answer by phase so a step ("rolling restart", "SIGKILL")
 // can be read off afterwards.
 import { Agent, type IncomingHttpHeaders, request } from 'node:http'
+import { type Dispatcher, request as undiciRequest } from 'undici'
 
 /** One request the load sends, and the statuses that count as success. */
 export interface LoadRequest {
@@ -75,10 +76,37 @@ export function send(
   })
 }
 
+/** The same request through an undici dispatcher (a client-side balancer) instead of an agent. */
+async function sendThrough(
+  dispatcher: Dispatcher,
+  baseUrl: string,
+  { method, path, headers = {}, body }: LoadRequest,
+  timeoutMs: number,
+): Promise<SendResult> {
+  const payload = body === undefined ? undefined : JSON.stringify(body)
+  try {
+    const res = await undiciRequest(new URL(path, baseUrl), {
+      dispatcher,
+      method: method as Dispatcher.HttpMethod,
+      headers: payload === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      body: payload,
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+    return { status: res.statusCode, headers: res.headers, text: await res.body.text() }
+  } catch (error) {
+    return { error: failureCode(error as Error & { code?: string }) }
+  }
+}
+
 /** Options of `startLoad`. */
 export interface LoadOptions {
-  /** A URL, or a function picking one per request, as a client-side balancer does. */
+  /**
+   * A URL, or a function picking one per request. With `dispatcher`, the URL only names the
+   * service and the dispatcher picks the instance.
+   */
   baseUrl: string | (() => string)
+  /** Send through this undici dispatcher (e.g. an `@uptimekit/balancer`) instead of node:http. */
+  dispatcher?: Dispatcher
   /** @default 8 */
   concurrency?: number
   /** Pause between one worker's requests. @default 0 */
@@ -103,6 +131,7 @@ export function startLoad({
   timeoutMs = 10_000,
   phase = 'start',
   next,
+  dispatcher,
 }: LoadOptions): Load {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
   const phases = new Map<string, PhaseStats>()
@@ -132,7 +161,10 @@ export function startLoad({
       const stats = current
       stats.sent++
       const target = typeof baseUrl === 'function' ? baseUrl() : baseUrl
-      const answer = await send(agent, target, spec, timeoutMs)
+      const answer =
+        dispatcher === undefined
+          ? await send(agent, target, spec, timeoutMs)
+          : await sendThrough(dispatcher, target, spec, timeoutMs)
       const key = answer.error ?? String(answer.status)
       stats.statuses[key] = (stats.statuses[key] ?? 0) + 1
       const instance = answer.headers?.['x-served-by']

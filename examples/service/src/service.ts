@@ -102,7 +102,7 @@ export async function createService(config: Config, logger: ExampleLogger): Prom
     timeoutMs: config.healthTimeoutMs,
     cacheMs: config.healthCacheMs,
     version: config.version,
-    detailsToken: config.healthToken,
+    token: config.healthToken,
     logger,
   })
 
