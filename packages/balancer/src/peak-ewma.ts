@@ -7,6 +7,8 @@
 export class PeakEwma {
   private value = 0
   private stampMs = 0
+  /** Whether any sample was recorded yet. */
+  measured = false
   private readonly decayMs: number
 
   /** @param decayMs - how long a measurement counts, in milliseconds */
@@ -23,6 +25,7 @@ export class PeakEwma {
       this.value = this.value * w + sampleMs * (1 - w)
     }
     this.stampMs = nowMs
+    this.measured = true
   }
 
   /** The average at `nowMs`, decayed for the time since the last sample. */

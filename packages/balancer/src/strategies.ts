@@ -15,10 +15,11 @@ export interface PickerSettings {
   scan: 'two-choices' | 'all'
   slowStartMs: number
   hashLoadFactor: number
+  failurePenaltyMs: number
 }
 
-// A response time for upstreams not measured yet, so (active + 1) still orders them.
-const UNMEASURED_MS = 0.001
+// Added to every response time, so an average decayed to 0 still orders by (active + 1).
+const FLOOR_MS = 0.001
 
 /** murmur3's 32-bit finalizer: spreads the bits of a combined key and upstream seed. */
 function mix(value: number): number {
@@ -108,7 +109,7 @@ function rendezvous(list: readonly Upstream[], key: string, factor: number): Ups
 
 /** The picker for a strategy. Each balancer has its own (round-robin positions are per balancer). */
 export function createPicker(strategy: Strategy, settings: PickerSettings): Picker {
-  const { scan, slowStartMs, hashLoadFactor } = settings
+  const { scan, slowStartMs, hashLoadFactor, failurePenaltyMs } = settings
   switch (strategy) {
     case 'round-robin': {
       let next = 0
@@ -150,8 +151,14 @@ export function createPicker(strategy: Strategy, settings: PickerSettings): Pick
         leastBy(
           list,
           (u) =>
-            ((u.ewma.read(nowMs) + UNMEASURED_MS) * (u.active + 1)) /
-            weightOf(u, nowMs, slowStartMs),
+            // Finagle's rule for an upstream not measured yet: free while idle, then as
+            // expensive as a failure, so it takes one request at a time until the first answer
+            // says how fast it is (a new slow upstream would otherwise take a burst).
+            (u.ewma.measured
+              ? (u.ewma.read(nowMs) + FLOOR_MS) * (u.active + 1)
+              : u.active === 0
+                ? 0
+                : failurePenaltyMs * u.active) / weightOf(u, nowMs, slowStartMs),
           scan,
         )
     case 'ip-hash':
