@@ -102,6 +102,30 @@ describe('strategies over real upstreams', () => {
     },
   )
 
+  it('least-response-time gives an upstream not measured yet one request at a time', async () => {
+    const ups = await startUpstreams(3)
+    const held: (() => void)[] = []
+    ups[2]!.behave = (_req, res) => held.push(() => res.end('c'))
+    const balancer = closing(
+      createBalancer({
+        ...quiet,
+        strategy: 'least-response-time',
+        scan: 'all',
+        upstreams: ups.map((u) => u.url),
+      }),
+    )
+    const pending: Promise<Response>[] = []
+    const arrived = (): number => ups.reduce((sum, u) => sum + u.seen.length, 0)
+    for (let i = 0; i < 10; i++) {
+      pending.push(fetch('http://service/', { dispatcher: balancer } as unknown as RequestInit))
+      while (arrived() <= i) await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    expect(ups[2]!.seen).toHaveLength(1)
+    expect(arrived()).toBe(10)
+    held.forEach((release) => release())
+    await Promise.all(pending.map(async (res) => (await res).text()))
+  })
+
   it.each(['consistent-hash', 'ip-hash'] as const)(
     '%s sends one key to one upstream',
     async (strategy) => {
