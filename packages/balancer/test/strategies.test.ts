@@ -141,6 +141,26 @@ describe('strategies over real upstreams', () => {
     },
   )
 
+  it('consistent-hash takes its key from hashKey(request) when given', async () => {
+    const ups = await startUpstreams(4)
+    const keys: string[] = []
+    const balancer = closing(
+      createBalancer({
+        ...quiet,
+        strategy: 'consistent-hash',
+        hashKey: (request) => {
+          keys.push(`${request.method} ${request.path} ${request.header('X-Tenant') ?? '-'}`)
+          return request.header('x-tenant')
+        },
+        upstreams: ups.map((u) => u.url),
+      }),
+    )
+    const names = await sequential(balancer, 6, { headers: { 'x-tenant': 'acme' } })
+    expect(new Set(names).size).toBe(1)
+    expect(keys[0]).toBe('GET /item/0 acme')
+    expect(keys).toHaveLength(6)
+  })
+
   it('consistent-hash moves only the keys of a removed upstream', async () => {
     const ups = await startUpstreams(5)
     const balancer = closing(
