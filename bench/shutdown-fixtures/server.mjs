@@ -56,13 +56,26 @@ if (contender === 'plain') {
   process.once('SIGTERM', () => void app.close().then(() => process.exit(0)))
 } else if (contender === 'uptimekit-express') {
   const { createShutdown } = await import('@uptimekit/shutdown')
-  const server = await listen(await expressApp())
-  createShutdown(server, { drainDelayMs, timeoutMs: graceMs, logger: silent() })
+  const { createServer } = await import('node:http')
+  const server = createServer(await expressApp())
+  createShutdown(server, { drainDelayMs, timeoutMs: graceMs, logger: false })
+  server.listen(0, '127.0.0.1', () => ready(server.address().port))
+} else if (contender === 'uptimekit-http') {
+  const { createServer } = await import('node:http')
+  const { createShutdown } = await import('@uptimekit/shutdown')
+  const server = createServer((_req, res) => {
+    setTimeout(() => {
+      res.setHeader('content-type', 'application/json')
+      res.end('{"ok":true}')
+    }, 50)
+  })
+  createShutdown(server, { drainDelayMs, timeoutMs: graceMs, logger: false })
+  server.listen(0, '127.0.0.1', () => ready(server.address().port))
 } else if (contender === 'uptimekit-fastify') {
   const { default: Fastify } = await import('fastify')
   const { shutdownPlugin } = await import('@uptimekit/shutdown/fastify')
   const app = Fastify()
-  await app.register(shutdownPlugin, { drainDelayMs, timeoutMs: graceMs, logger: silent() })
+  await app.register(shutdownPlugin, { drainDelayMs, timeoutMs: graceMs, logger: false })
   app.get('/work', async () => {
     await sleep(50)
     return { ok: true }
@@ -71,9 +84,4 @@ if (contender === 'plain') {
   ready(app.server.address().port)
 } else {
   throw new Error(`unknown contender ${contender}`)
-}
-
-function silent() {
-  const none = () => {}
-  return { info: none, warn: none, error: none }
 }

@@ -250,9 +250,7 @@ export function trackConnections(server: NetServer): ConnectionTracker {
     sinceLastAccept: () => monotonicMs() - lastAcceptAt,
     closeListener(onClosed) {
       wrapEmit()
-      phase = 'closing'
       closedAt = monotonicMs()
-      forEachOpenResponse(askClose)
       server.prependListener('listening', onListening)
       let done = false
       const finish = (): void => {
@@ -271,6 +269,11 @@ export function trackConnections(server: NetServer): ConnectionTracker {
           onEmpty = finish
           notifyIfEmpty()
         })
+        // Only now may answers ask clients to reconnect: a reconnection that reached the
+        // kernel's accept queue before the close would be reset; after it, it is refused
+        // before anything was sent, which every client retries elsewhere.
+        phase = 'closing'
+        forEachOpenResponse(askClose)
         closedAt = monotonicMs()
         for (const socket of sockets.keys()) schedule(socket)
         for (const session of sessions) session.close()

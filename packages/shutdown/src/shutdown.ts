@@ -51,12 +51,14 @@ const describe = (value: unknown): string =>
       : typeof value
 
 /**
- * The quiet window before the listener closes: the last fifth of the drain delay, at most 1 s.
- * In it responses stop asking clients to reconnect, so no client is in the middle of a TCP
- * handshake when the listener closes (the kernel resets connections still in its accept queue).
+ * The quiet window before the listener closes: a fifth of the drain delay, at least 250 ms (but
+ * never more than half the drain delay) and at most 1 s. In it responses stop asking clients
+ * to reconnect, so no client is in the middle of a TCP handshake when the listener closes (the
+ * kernel resets connections still in its accept queue); the listener closes only once no
+ * connection has arrived for that long.
  */
 export const quietWindowMs = (drainDelayMs: number): number =>
-  Math.min(1000, Math.round(drainDelayMs / 5))
+  Math.round(Math.min(1000, Math.max(Math.min(250, drainDelayMs / 2), drainDelayMs / 5)))
 
 /**
  * Drains `server` gracefully on SIGTERM/SIGINT (or `shutdown()`): flips readiness, keeps
@@ -129,10 +131,10 @@ export function createShutdown(server: NetServer, options?: ShutdownOptions): Sh
   }
 
   // Keeps the listener open past the drain delay while connections still arrive, so none is
-  // in the middle of its handshake at the close; for at most another drain delay, and never
-  // past half the time left before the deadline.
+  // in the middle of its handshake at the close: whoever still connects is still routed here
+  // and is better served than refused. At most half the time left before the deadline.
   const waitForQuiet = async (): Promise<void> => {
-    const latest = startedAt + Math.min(2 * drainDelayMs, (drainDelayMs + timeoutMs) / 2)
+    const latest = startedAt + (drainDelayMs + timeoutMs) / 2
     for (;;) {
       const left = quietMs - tracker.sinceLastAccept()
       const room = latest - monotonicMs()
