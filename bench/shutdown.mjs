@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { churnTrial } from './shutdown-fixtures/churn.mjs'
 
 const CONNECTIONS = 100
 const LOAD_BEFORE_SIGNAL_MS = 1000
@@ -20,6 +21,7 @@ const contenders = [
   ['stoppable', 'stoppable'],
   ['@godaddy/terminus (beforeShutdown delay)', 'terminus'],
   ["Fastify's default close()", 'fastify-close'],
+  ['@uptimekit/shutdown, node:http', 'uptimekit-http'],
   ['@uptimekit/shutdown, Express', 'uptimekit-express'],
   ['@uptimekit/shutdown, Fastify', 'uptimekit-fastify'],
 ]
@@ -153,4 +155,35 @@ if (rows.some((row) => row.gaveUp > 0)) {
 process.stdout.write(
   `${CONNECTIONS} keep-alive connections, 50 ms requests back to back, SIGTERM after ${LOAD_BEFORE_SIGNAL_MS} ms, drain delay ${DRAIN_DELAY_MS} ms (ours and terminus' beforeShutdown). ` +
     `Node ${process.version}; express ${version('express')}, fastify ${version('fastify')}, http-terminator ${version('http-terminator')}, stoppable ${version('stoppable')}, @godaddy/terminus ${version('@godaddy/terminus')}.\n`,
+)
+
+// The churn model, every contender in the same run: 50 keep-alive clients that honour
+// `Connection: close` and reconnect at once, drain delay 500 ms, SIGTERM 300 ms into the load.
+const churnRows = []
+for (const [label, contender] of contenders) {
+  const trials = []
+  for (let i = 0; i < TRIALS; i++) trials.push(await churnTrial(contender, { drainDelayMs: 500 }))
+  const sum = (key) => trials.reduce((total, t) => total + t[key], 0)
+  churnRows.push({
+    label,
+    lost: sum('lost'),
+    failedTrials: trials.filter((t) => t.lost > 0).length,
+    ok: sum('ok'),
+    refused: sum('refused'),
+    gaveUp: trials.filter((t) => t.gaveUp).length,
+  })
+}
+process.stdout.write(
+  [
+    '',
+    `| SIGTERM under churn (${TRIALS} trials, totals) | lost requests (reset, EPIPE, hang up, non-2xx; any connection) | trials with a loss | 2xx answers | refused after the listener closed |`,
+    '|---|---:|---:|---:|---:|',
+    ...churnRows.map(
+      (row) =>
+        `| ${row.label} | ${row.lost} | ${row.failedTrials} | ${row.ok} | ${row.refused}${row.gaveUp > 0 ? ' ¹' : ''} |`,
+    ),
+    '',
+    `50 keep-alive clients (node:http Agent) reconnecting at once after \`Connection: close\`, 50 ms handler, drain delay 500 ms (ours and terminus' beforeShutdown), SIGTERM 300 ms into the load. lightship 9.0.4 is not in this run: it needs Node 22 or newer.`,
+    '',
+  ].join('\n'),
 )

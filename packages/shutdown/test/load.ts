@@ -13,6 +13,8 @@ export interface LoadResult {
    * the kernel queued but the closed listener never accepted. Each ends one client loop.
    */
   refused: string[]
+  /** The refused ids whose error was a reset (ECONNRESET on a fresh connection), not ECONNREFUSED. */
+  resetFresh: string[]
 }
 
 /** An HTTP GET on `agent` resolving with the status and the `connection` header. */
@@ -52,7 +54,7 @@ export function runLoad(
   }: { connections: number; ms: number; onResponse?: (count: number) => void },
 ): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections })
-  const result: LoadResult = { ok: 0, non2xx: [], lost: [], refused: [] }
+  const result: LoadResult = { ok: 0, non2xx: [], lost: [], refused: [], resetFresh: [] }
   let next = 0
   const loop = async (): Promise<void> => {
     for (;;) {
@@ -65,6 +67,7 @@ export function runLoad(
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? String(err)
         const reused = (err as { reused?: boolean }).reused === true
+        if (code === 'ECONNRESET' && !reused) result.resetFresh.push(id)
         if (code === 'ECONNREFUSED' || (code === 'ECONNRESET' && !reused)) result.refused.push(id)
         else result.lost.push(`${code} ${id}`)
         return

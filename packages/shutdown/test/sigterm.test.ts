@@ -76,6 +76,32 @@ describe.each([['express'], ['fastify']] as [Framework][])(
       expect(completion(events)).toEqual({ result: 'drained', exitCode: 0 })
     })
 
+    it('loses no request under connection churn in 3 consecutive SIGTERM trials (drainDelayMs 500): no reset, fresh or reused', async () => {
+      // The long version, 100 trials per server kind, is bench/shutdown-trials.mjs.
+      for (let trial = 0; trial < 3; trial++) {
+        const child = await startChild(framework, { drainDelayMs: 500, timeoutMs: 5000 })
+        let signalled = false
+        const result = await runLoad(child.port, {
+          connections: 50,
+          ms: 50,
+          onResponse: (ok) => {
+            if (ok >= 100 && !signalled) {
+              signalled = true
+              child.kill('SIGTERM')
+            }
+          },
+        })
+        expect(await child.exited).toBe(0)
+        // Each client ends on ECONNREFUSED once the listener closed; never on a reset.
+        expect({ lost: result.lost, non2xx: result.non2xx, reset: result.resetFresh }).toEqual({
+          lost: [],
+          non2xx: [],
+          reset: [],
+        })
+        expect(result.refused.length).toBe(50)
+      }
+    })
+
     it('flips readiness at the signal, keeps /live 200 through the drain and answers a fresh connection 500 ms in', async () => {
       // 500 ms into a 1500 ms delay: a busy machine may run late by up to 1 s and still be in it.
       const child = await startChild(framework, { drainDelayMs: 1500, timeoutMs: 4000 })
