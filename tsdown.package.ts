@@ -8,7 +8,7 @@ export const packageBuild: UserConfig = {
   fixedExtension: true,
   target: 'node20',
   publint: true,
-  attw: { profile: 'node16', level: 'error' },
+  attw: { profile: 'strict', level: 'error' },
   // The Fastify entry exports its plugin both named and as default; say so, so
   // the CommonJS build exports exactly those names and no bundler helper.
   outputOptions: { exports: 'named' },
