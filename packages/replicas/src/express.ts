@@ -10,8 +10,9 @@ export type { ReadAfterWriteOptions, TrackableReplicaSet } from './read-after-wr
 /**
  * Keeps read-after-write for one client across requests: after a write in a request, a signed
  * cookie carries when it happened, and that client's reads go to the primary for
- * `readAfterWriteMs` (and then to replicas that had replayed past the write). Mount it before the
- * routes that use the replica set.
+ * `readAfterWriteMs` (and then to replicas that had replayed past the write). Mount it after the
+ * body parsers (they call `next()` from stream events, outside the request's tracking) and before
+ * the routes that use the replica set.
  *
  * @example
  * ```ts
@@ -29,6 +30,6 @@ export function replicasMiddleware(
       if (!res.headersSent)
         res.setHeader('set-cookie', core.merged(res.getHeader('set-cookie'), cookie))
     }
-    core.handle(req.headers.cookie, setCookie, () => next())
+    core.run(core.begin(req.headers.cookie, setCookie), () => next())
   }
 }

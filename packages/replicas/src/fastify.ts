@@ -1,5 +1,6 @@
 import { definePlugin } from '@uptimekit/internal/fastify'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import type { WriteTracking } from './replica-set.js'
 import {
   readAfterWrite,
   type ReadAfterWriteOptions,
@@ -29,6 +30,7 @@ export const replicasPlugin: FastifyPluginAsync<ReplicasPluginOptions> = defineP
   (app, options: ReplicasPluginOptions) => {
     const { db, ...rest } = options
     const core = readAfterWrite('replicasPlugin', db, rest)
+    const tracked = new WeakMap<FastifyRequest, WriteTracking>()
     app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
       const setCookie = (cookie: string): void => {
         if (reply.sent) return
@@ -36,9 +38,20 @@ export const replicasPlugin: FastifyPluginAsync<ReplicasPluginOptions> = defineP
         reply.removeHeader('set-cookie')
         reply.header('set-cookie', merged)
       }
-      // The rest of the request runs inside done(), so the tracking reaches the route handler.
-      core.handle(request.headers.cookie, setCookie, done)
+      const tracking = core.begin(request.headers.cookie, setCookie)
+      tracked.set(request, tracking)
+      core.run(tracking, done)
     })
+    // The body is parsed in stream callbacks, outside the context entered above: enter it again
+    // for the hooks and the handler that follow.
+    app.addHook(
+      'preValidation',
+      (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+        const tracking = tracked.get(request)
+        if (tracking === undefined) done()
+        else core.run(tracking, done)
+      },
+    )
   },
 )
 export default replicasPlugin

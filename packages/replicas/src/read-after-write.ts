@@ -48,10 +48,12 @@ export interface ReadAfterWrite {
   /** The cookie's name. */
   readonly cookieName: string
   /**
-   * Runs `next` as one tracked caller: `wroteAt` comes from the request's signed cookie, and each
-   * write inside calls `setCookie` with a fresh `Set-Cookie` value.
+   * The tracking of one request: `wroteAt` from its signed cookie, and `setCookie` called with a
+   * fresh `Set-Cookie` value after each write it makes.
    */
-  handle<T>(cookieHeader: string | undefined, setCookie: (value: string) => void, next: () => T): T
+  begin(cookieHeader: string | undefined, setCookie: (value: string) => void): WriteTracking
+  /** Runs `next` (the rest of the request) as the caller `tracking` describes. */
+  run<T>(tracking: WriteTracking, next: () => T): T
   /** The `Set-Cookie` values of a response with this cookie set to `cookie` (others kept, ours replaced). */
   merged(existing: unknown, cookie: string): string[]
 }
@@ -130,14 +132,14 @@ export function readAfterWrite(
 
   return {
     cookieName,
-    handle(cookieHeader, setCookie, next) {
+    begin(cookieHeader, setCookie) {
       const wroteAt = verify(cookieValue(cookieHeader, cookieName))
-      const tracking: WriteTracking = {
+      return {
         ...(wroteAt === undefined ? {} : { wroteAt }),
         onWrite: (at) => setCookie(cookieFor(at)),
       }
-      return db.track(tracking, next)
     },
+    run: (tracking, next) => db.track(tracking, next),
     merged(existing, cookie) {
       const list = Array.isArray(existing)
         ? existing.filter((value): value is string => typeof value === 'string')
