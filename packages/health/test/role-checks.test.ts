@@ -8,7 +8,11 @@ import { mongoCheck } from '../src/checks/mongo.js'
 import { mongooseCheck } from '../src/checks/mongoose.js'
 import type { HealthCheck } from '../src/options.js'
 import { needBinary } from '../../../test/support/binaries.js'
-import { startPgCluster, type PgCluster } from '../../replicas/test/support/pg-cluster.js'
+import {
+  keepWriting,
+  startPgCluster,
+  type PgCluster,
+} from '../../replicas/test/support/pg-cluster.js'
 import { startRedis } from '../../session/test/redis-server.js'
 
 /** Runs a check the way the runner does: resolves to its details or rejects with its failure. */
@@ -73,16 +77,9 @@ describe.runIf(pgReady)('pgCheck with a role, on a primary and two streaming rep
   it('measures lag within a second of a heartbeat while a busy primary writes and replay is paused', async () => {
     const primary = cluster.primary.admin
     const replica = cluster.replicas[1]!.admin
-    let writing = true
-    const writer = (async () => {
-      while (writing) {
-        await primary.query('INSERT INTO heartbeat VALUES (clock_timestamp())')
-        await sleep(20)
-      }
-    })()
+    const stopWriting = keepWriting(primary, 'INSERT INTO heartbeat VALUES (clock_timestamp())', 20)
     onTestFinished(async () => {
-      writing = false
-      await writer
+      await stopWriting()
       await replica.query('SELECT pg_wal_replay_resume()')
     })
     const check = pgCheck(replica, { role: 'replica', maxLagSeconds: 2 })

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import type { Pool } from 'pg'
 import { createReplicaSet, type ReplicaSet, type ReplicaSetChange } from '../src/index.js'
 import { needBinary } from '../../../test/support/binaries.js'
-import { startPgCluster, type PgCluster } from './support/pg-cluster.js'
+import { keepWriting, startPgCluster, type PgCluster } from './support/pg-cluster.js'
 
 const pgReady = needBinary('/usr/lib/postgresql/15/bin/initdb')
 
@@ -92,17 +92,7 @@ describe.runIf(pgReady)('a pg replica set over a primary and two streaming repli
   })
 
   it('takes a paused replica out of read rotation within two intervals of passing the bound', async () => {
-    let writing = true
-    const writer = (async () => {
-      while (writing) {
-        await primary.query('INSERT INTO items (at) VALUES (clock_timestamp())')
-        await sleep(10)
-      }
-    })()
-    onTestFinished(async () => {
-      writing = false
-      await writer
-    })
+    onTestFinished(keepWriting(primary, 'INSERT INTO items (at) VALUES (clock_timestamp())'))
     await replica1.query('SELECT pg_wal_replay_pause()')
     const pausedAt = Date.now()
     onTestFinished(async () => {
@@ -129,17 +119,7 @@ describe.runIf(pgReady)('a pg replica set over a primary and two streaming repli
   })
 
   it('falls back to the primary when every replica lags, capped at maxFallbackReads', async () => {
-    let writing = true
-    const writer = (async () => {
-      while (writing) {
-        await primary.query('INSERT INTO items (at) VALUES (clock_timestamp())')
-        await sleep(10)
-      }
-    })()
-    onTestFinished(async () => {
-      writing = false
-      await writer
-    })
+    onTestFinished(keepWriting(primary, 'INSERT INTO items (at) VALUES (clock_timestamp())'))
     const fallback = nextChange(db, (c) => c.type === 'fallback')
     await replica1.query('SELECT pg_wal_replay_pause()')
     await replica2.query('SELECT pg_wal_replay_pause()')

@@ -174,3 +174,21 @@ export async function startPgCluster(replicas = 2): Promise<PgCluster> {
     throw error
   }
 }
+
+/**
+ * Keeps a primary busy: runs `sql` every `pauseMs` until the returned function is called, which
+ * resolves once the last statement ended.
+ */
+export function keepWriting(pool: pg.Pool, sql: string, pauseMs = 10): () => Promise<void> {
+  let writing = true
+  const writer = (async () => {
+    while (writing) {
+      await pool.query(sql)
+      await new Promise((resolve) => setTimeout(resolve, pauseMs))
+    }
+  })()
+  return async () => {
+    writing = false
+    await writer
+  }
+}
