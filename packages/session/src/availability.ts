@@ -1,6 +1,10 @@
 import { errorText, monotonicMs, type Logger } from '@uptimekit/internal'
 import { SessionUnavailableError } from './errors.js'
-import type { ProbeConnectionOptions, SessionRedisClient } from './session-redis-client.js'
+import type {
+  ProbeConnection,
+  ProbeConnectionOptions,
+  SessionRedisClient,
+} from './session-redis-client.js'
 
 // Replies that mean "this node cannot serve you right now", not "your command is wrong".
 const TRANSIENT_REPLY = /^(READONLY|LOADING|MASTERDOWN|TRYAGAIN|BUSY|CLUSTERDOWN)\b/
@@ -110,9 +114,12 @@ export class Availability {
     // each further PING would queue behind it for as long as the outage lasts: ask on a
     // short-lived connection of its own instead, until Redis answers. A cluster is asked about
     // the key that failed, so the probe reaches the node that holds its slot.
+    const client = this.#client as SessionRedisClient & {
+      duplicate?(override: ProbeConnectionOptions): ProbeConnection
+    }
     const extra =
-      this.#pingUnanswered && this.#client.isCluster !== true
-        ? this.#client.duplicate?.(PROBE_CONNECTION)
+      this.#pingUnanswered && client.isCluster !== true
+        ? client.duplicate?.(PROBE_CONNECTION)
         : undefined
     extra?.on('error', () => undefined)
     const asked: Promise<unknown> =

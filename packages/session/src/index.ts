@@ -1,5 +1,10 @@
-export { createRedisClient, CLIENT_DEFAULTS, MAX_RECONNECT_DELAY_MS } from './redis-client.js'
-export type { CreateRedisClientOptions, RedisTarget } from './redis-client.js'
+export {
+  createRedisClient,
+  CLIENT_DEFAULTS,
+  CLUSTER_DEFAULTS,
+  MAX_RECONNECT_DELAY_MS,
+} from './redis-client.js'
+export type { ClusterTarget, CreateRedisClientOptions, RedisTarget } from './redis-client.js'
 export { RedisSessionStore, META_KEY } from './session-store.js'
 export type { StoreCallback } from './session-store.js'
 export type { StoredCookie, StoredSession } from './stored-session.js'

@@ -32,14 +32,24 @@ export function logOutages(redis: Redis, where: string, logger: Logger): void {
   })
 }
 
-/** Whether every master answers and the cluster says it serves every slot. */
+/** Whether every slot has a master that answers and the cluster says its state is ok. */
 async function clusterHealthy(cluster: Cluster): Promise<boolean> {
   const masters = cluster.nodes('master')
-  if (masters.length === 0) return false
+  const first = masters[0]
+  if (first === undefined) return false
   try {
     await Promise.all(masters.map((node) => node.ping()))
-    const info = String(await (masters[0] as Redis).call('CLUSTER', 'INFO'))
-    return info.includes('cluster_state:ok')
+    const answering = new Set(masters.map(({ options }) => `${options.host}:${options.port}`))
+    // Until the node timeout marks a dead master failed, the survivors still list it for its
+    // slots and say "ok": the slots' owners must be the masters that answered.
+    const ranges = (await first.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][]
+    let covered = 0
+    for (const [start, end, [host, port]] of ranges) {
+      if (!answering.has(`${host}:${port}`)) return false
+      covered += end - start + 1
+    }
+    const info = String(await first.call('CLUSTER', 'INFO'))
+    return covered === 16_384 && info.includes('cluster_state:ok')
   } catch {
     return false
   }

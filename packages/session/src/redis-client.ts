@@ -68,6 +68,10 @@ export const CLIENT_DEFAULTS: Readonly<RedisOptions> = Object.freeze({
   failoverDetector: true,
 })
 
+// A node's command deadline must outlast a failover's retries, or a command sent to a dying master
+// times out before the promoted replica could answer it.
+const COMMAND_TIMEOUT_MS = 15_000
+
 /**
  * The defaults under a cluster's options. A master failover takes a few seconds (the
  * cluster-node-timeout, then the replica's election), and ioredis' own defaults (16 redirections
@@ -85,7 +89,7 @@ export const CLUSTER_DEFAULTS: Readonly<ClusterOptions> = Object.freeze({
   slotsRefreshTimeout: 1000,
   redisOptions: Object.freeze({
     connectTimeout: 2000,
-    commandTimeout: 2000,
+    commandTimeout: COMMAND_TIMEOUT_MS,
     keepAlive: 10_000,
   }),
 })
@@ -164,7 +168,8 @@ function checkTarget(target: unknown): void {
  * while it keeps reconnecting, so the process never exits. Ours disconnects such a client instead.
  */
 function quitEvenIfNotConnected<T extends Redis | Cluster>(client: T): T {
-  const quit = (): Promise<'OK'> => client.quit()
+  // The client's own quit, taken before ours replaces it (calling client.quit() would call ours).
+  const quit: () => Promise<'OK'> = client.quit.bind(client)
   const safeQuit = (): Promise<'OK'> => {
     if (client.status === 'ready') return quit()
     if (client.status === 'end') return Promise.resolve('OK')

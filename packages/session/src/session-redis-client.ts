@@ -44,6 +44,9 @@ export interface SessionRedisClient extends ScanNode {
   removeListener(event: 'ready' | 'error', listener: (...args: unknown[]) => void): unknown
   /** A cluster's masters, each scanned by listing operations. */
   nodes?(role: 'master'): ScanNode[]
-  /** A new connection to the same Redis (ioredis `duplicate`), for recovery probes. */
-  duplicate?(override: ProbeConnectionOptions): ProbeConnection
+  /**
+   * A new connection to the same Redis (ioredis `duplicate(options)`), for recovery probes. Typed
+   * loosely because a Cluster's `duplicate` takes other arguments; it is never called on one.
+   */
+  duplicate?(override?: never): unknown
 }

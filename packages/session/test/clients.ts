@@ -1,8 +1,9 @@
 import * as ioredis5 from 'ioredis'
 import * as ioredis6 from 'ioredis6'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import {
   createRedisClientWith,
+  type ClusterTarget,
   type CreateRedisClientOptions,
   type IoredisModule,
 } from '../src/redis-client.js'
@@ -13,6 +14,8 @@ export interface ClientKind {
   create(url: string, options?: CreateRedisClientOptions): Redis
   /** A plain `new Redis(url)` of this major, with ioredis' own defaults. */
   plain(url: string): Redis
+  /** `createRedisClient({ cluster })` built on this major. */
+  cluster(target: ClusterTarget, options?: CreateRedisClientOptions): Cluster
   /** This major's module. */
   readonly module: IoredisModule
 }
@@ -20,6 +23,7 @@ export interface ClientKind {
 const kind = (module: IoredisModule): ClientKind => ({
   module,
   create: (url, options) => createRedisClientWith(module, url, options) as Redis,
+  cluster: (target, options) => createRedisClientWith(module, target, options) as Cluster,
   plain: (url) => new module.Redis(url),
 })
 

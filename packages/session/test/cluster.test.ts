@@ -1,0 +1,290 @@
+import { randomUUID } from 'node:crypto'
+import type { Cluster, Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { needBinary } from '../../../test/support/binaries.js'
+import { RedisSessionStore } from '../src/session-store.js'
+import { recordingLogger, SECRET, startExpress, startFastify, type App } from './apps.js'
+import { Browser } from './browser.js'
+import { IOREDIS, type ClientKind } from './clients.js'
+import { startCluster, type RedisCluster } from './redis-cluster.js'
+import { ready } from './redis-server.js'
+
+const canRun = needBinary('redis-server') && needBinary('redis-cli')
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+// The test's own connections, the client's slot refreshes and replication, not the store's commands.
+const HOUSEKEEPING =
+  /^(info|config|cluster|command|ping|client|hello|readonly|replconf|psync|sync)(\||$)/
+
+/** The port a cluster node's connection goes to. */
+const portOf = (node: Redis): number => node.options.port as number
+
+/** Sums INFO commandstats over the cluster's masters, leaving out housekeeping commands. */
+async function commandCounts(cluster: Cluster): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {}
+  for (const node of cluster.nodes('master')) {
+    const info = await node.info('commandstats')
+    for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+      const [, command, calls] = match as unknown as [string, string, string]
+      if (!HOUSEKEEPING.test(command)) counts[command] = (counts[command] ?? 0) + Number(calls)
+    }
+  }
+  return counts
+}
+
+/** How many keys under `prefix` each master holds, by port. */
+async function keysPerMaster(cluster: Cluster, prefix: string): Promise<Map<number, number>> {
+  const out = new Map<number, number>()
+  for (const node of cluster.nodes('master')) {
+    let cursor = '0'
+    let count = 0
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500)
+      cursor = next
+      count += keys.length
+    } while (cursor !== '0')
+    out.set(portOf(node), count)
+  }
+  return out
+}
+
+describe.runIf(canRun)('Redis Cluster', () => {
+  describe.each(IOREDIS)('%s', (_client, clients: ClientKind) => {
+    const prefix = `uptimekit-test-cluster:${randomUUID()}:`
+    let cluster: RedisCluster
+    let redis: Cluster
+    let apps: { express: App; fastify: App }
+    const logger = recordingLogger()
+    beforeAll(async () => {
+      cluster = await startCluster()
+      redis = clients.cluster({ cluster: cluster.seeds }, { logger })
+      await ready(redis)
+      const options = { redis, secret: SECRET, prefix, logger: false as const }
+      apps = { express: await startExpress(options), fastify: await startFastify(options) }
+    }, 60_000)
+    afterAll(async () => {
+      await Promise.all([apps.express.close(), apps.fastify.close()])
+      await redis.quit()
+      await cluster.stop()
+    })
+
+    it('shares one session and one cookie between Express and Fastify, with a TTL and the same JSON', async () => {
+      const { express, fastify } = { express: apps.express.url, fastify: apps.fastify.url }
+      const browser = new Browser()
+      const login = await browser.fetch(`${express}/login?user=ada`, { method: 'POST' })
+      expect(await login.json()).toEqual({ userId: 'ada' })
+      expect(await (await browser.fetch(`${fastify}/me`)).json()).toEqual({
+        userId: 'ada',
+        visits: 0,
+      })
+      expect(await (await browser.fetch(`${fastify}/visit`, { method: 'POST' })).json()).toEqual({
+        visits: 1,
+      })
+      expect(await (await browser.fetch(`${express}/me`)).json()).toEqual({
+        userId: 'ada',
+        visits: 1,
+      })
+      const key = `${prefix}${browser.sid}`
+      const pttl = await redis.pttl(key)
+      expect(pttl).toBeGreaterThan(86_000_000)
+      expect(pttl).toBeLessThanOrEqual(86_400_000)
+      const stored = JSON.parse((await redis.get(key)) as string) as { cookie: { expires: string } }
+      expect({ ...stored, cookie: { ...stored.cookie, expires: 'checked' } }).toEqual({
+        cookie: {
+          originalMaxAge: 86_400_000,
+          expires: 'checked',
+          secure: false,
+          httpOnly: true,
+          path: '/',
+          sameSite: 'lax',
+        },
+        userId: 'ada',
+        visits: 1,
+      })
+      expect(await (await browser.fetch(`${fastify}/logout`, { method: 'POST' })).json()).toEqual({
+        loggedOut: true,
+      })
+      expect(await redis.exists(key)).toBe(0)
+      expect(await (await browser.fetch(`${express}/me`)).json()).toEqual({
+        userId: null,
+        visits: 0,
+      })
+    })
+
+    it('lists, counts and clears sessions held by every master', async () => {
+      const own = `${prefix}list:`
+      const store = new RedisSessionStore({ redis, prefix: own, logger: false })
+      const sids = Array.from({ length: 30 }, () => randomUUID())
+      for (const sid of sids)
+        await store.save(sid, { cookie: { originalMaxAge: 60_000 }, userId: sid })
+      const spread = await keysPerMaster(redis, own)
+      expect([...spread.values()].filter((count) => count > 0).length).toBe(3)
+      expect((await store.ids()).sort()).toEqual([...sids].sort())
+      const all = await store.all()
+      expect(all.map(({ id, userId }) => [id, userId]).sort()).toEqual(
+        sids.map((sid) => [sid, sid]).sort(),
+      )
+      expect(await store.length()).toBe(30)
+      for (const sid of sids.slice(0, 3))
+        expect(await redis.pttl(`${own}${sid}`)).toBeGreaterThan(0)
+      await store.clear()
+      expect(await store.length()).toBe(0)
+      expect([...(await keysPerMaster(redis, own)).values()]).toEqual([0, 0, 0])
+    })
+
+    it('sends 0 commands for 400 anonymous requests, summed over the masters', async () => {
+      await Promise.all(redis.nodes('master').map((node) => node.config('RESETSTAT')))
+      for (const url of [apps.express.url, apps.fastify.url]) {
+        for (let i = 0; i < 200; i += 50) {
+          const batch = await Promise.all(
+            Array.from({ length: 50 }, (_, j) => fetch(`${url}/${j % 2 === 0 ? 'me' : 'public'}`)),
+          )
+          for (const res of batch) {
+            expect(res.status).toBe(200)
+            await res.arrayBuffer()
+          }
+        }
+      }
+      expect(await commandCounts(redis)).toEqual({})
+    })
+
+    it('logs nothing while the cluster is healthy', () => {
+      expect(logger.lines).toEqual([])
+    })
+  })
+
+  describe.each([
+    ['a deadline that covers the failover (unavailableTimeoutMs 10000)', 10_000],
+    ['the default deadline', undefined],
+  ] as const)('master failover under load with %s', (_what, unavailableTimeoutMs) => {
+    it('loses no session; failures stay within bounds and are fast 503s with Retry-After', async () => {
+      const [, clients] = IOREDIS[0]
+      const cluster = await startCluster()
+      onTestFinished(() => cluster.stop())
+      const logger = recordingLogger()
+      const redis = clients.cluster({ cluster: cluster.seeds }, { logger })
+      onTestFinished(() => void redis.disconnect())
+      await ready(redis)
+      const prefix = `uptimekit-test-failover:${randomUUID()}:`
+      const app = await startExpress({
+        redis,
+        secret: SECRET,
+        prefix,
+        logger: false,
+        ...(unavailableTimeoutMs === undefined ? {} : { unavailableTimeoutMs }),
+      })
+      onTestFinished(() => app.close())
+
+      const browsers = Array.from({ length: 20 }, () => new Browser())
+      for (const [index, browser] of browsers.entries()) {
+        await browser.fetch(`${app.url}/login?user=user-${index}`, { method: 'POST' })
+      }
+      // Acknowledged means replicated here: WAIT for the replica on every master before the kill.
+      for (const node of redis.nodes('master')) await node.call('WAIT', '1', '2000')
+      const spread = await keysPerMaster(redis, prefix)
+      const [victimPort] = [...spread.entries()].sort((a, b) => b[1] - a[1])[0] as [number, number]
+      const victim = cluster.nodes.find(
+        ({ port }) => port === victimPort,
+      ) as (typeof cluster.nodes)[number]
+      const onVictim = new Set<number>()
+      for (const [index, browser] of browsers.entries()) {
+        const slotOwner = await redis
+          .call('CLUSTER', 'KEYSLOT', `${prefix}${browser.sid}`)
+          .then((slot) => redis.slots[Number(slot)]?.[0])
+        if (slotOwner === `127.0.0.1:${victimPort}`) onVictim.add(index)
+      }
+
+      type Outcome = {
+        index: number
+        start: number
+        end: number
+        status: number
+        retryAfter: string | null
+        ok: boolean
+      }
+      const outcomes: Outcome[] = []
+      const hangs: number[] = []
+      const deadline = (unavailableTimeoutMs ?? 1000) + 5000
+      const pending: Promise<void>[] = []
+      let killAt = Number.POSITIVE_INFINITY
+      const started = performance.now()
+      // About 100 requests/s for 10 s, on a schedule: a slow tick sends what it fell behind.
+      let sent = 0
+      while (performance.now() - started < 10_000) {
+        const due = Math.floor((performance.now() - started) / 10)
+        for (; sent < due; sent++) {
+          const index = sent % browsers.length
+          const browser = browsers[index] as Browser
+          const start = performance.now()
+          pending.push(
+            fetch(`${app.url}/me`, {
+              headers: { cookie: browser.cookie as string },
+              signal: AbortSignal.timeout(deadline),
+            }).then(
+              async (res) => {
+                const body = (await res.json()) as { userId?: string }
+                outcomes.push({
+                  index,
+                  start,
+                  end: performance.now(),
+                  status: res.status,
+                  retryAfter: res.headers.get('retry-after'),
+                  ok: res.status === 200 && body.userId === `user-${index}`,
+                })
+              },
+              () => void hangs.push(index),
+            ),
+          )
+        }
+        if (killAt === Number.POSITIVE_INFINITY && performance.now() - started >= 2000) {
+          killAt = performance.now()
+          await victim.stop()
+        }
+        await sleep(5)
+      }
+      await Promise.all(pending)
+
+      // After the failover every session is still there.
+      let lost = browsers.length
+      const settle = performance.now()
+      while (performance.now() - settle < 30_000) {
+        const reads = await Promise.all(
+          browsers.map(async (browser, index) => {
+            const res = await fetch(`${app.url}/me`, {
+              headers: { cookie: browser.cookie as string },
+            })
+            return ((await res.json()) as { userId?: string }).userId === `user-${index}`
+          }),
+        )
+        lost = reads.filter((ok) => !ok).length
+        if (lost === 0) break
+        await sleep(200)
+      }
+
+      const failures = outcomes.filter((outcome) => !outcome.ok)
+      const share = failures.length / (outcomes.length + hangs.length)
+      const moved = outcomes.filter(
+        (outcome) => onVictim.has(outcome.index) && outcome.start >= killAt && outcome.ok,
+      )
+      const windowMs = Math.round(Math.min(...moved.map(({ end }) => end)) - killAt)
+      console.info(
+        `cluster failover (${unavailableTimeoutMs ?? 'default'} deadline): ${outcomes.length + hangs.length} requests, ` +
+          `${failures.length} failed (${(share * 100).toFixed(1)} %), ${hangs.length} hung, ${lost} sessions lost, ` +
+          `${onVictim.size} of 20 sessions on the killed master, window ${windowMs} ms from SIGKILL to the first success on its slots`,
+      )
+      expect(outcomes.length + hangs.length).toBeGreaterThanOrEqual(990)
+      expect(onVictim.size).toBeGreaterThan(0)
+      expect(hangs).toEqual([])
+      expect(lost).toBe(0)
+      expect(failures.every(({ status, retryAfter }) => status === 503 && retryAfter === '1')).toBe(
+        true,
+      )
+      if (unavailableTimeoutMs !== undefined) expect(share).toBeLessThanOrEqual(0.02)
+      expect(logger.lines.filter(({ level }) => level === 'error').length).toBe(1)
+      await logger.logged('redis cluster available again')
+      expect(logger.lines.map(({ msg }) => msg)).toEqual([
+        'redis cluster unavailable; reconnecting with backoff',
+        'redis cluster available again',
+      ])
+    }, 120_000)
+  })
+})
