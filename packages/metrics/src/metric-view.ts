@@ -1,4 +1,5 @@
-import type { MetricFamily, MetricLike, SampleValue } from './prom-client.js'
+import { InvalidOptionError } from '@uptimekit/internal'
+import type { MetricFamily, MetricLike, RegistryLike, SampleValue } from './prom-client.js'
 
 /**
  * A metric prom-client's registry renders like its own (it calls `get()`, or `getForPromString()`
@@ -47,4 +48,24 @@ export function metricView(
     reset,
   }
   return view
+}
+
+/** Throws when `name` is taken in `registry`. */
+export function claimName(registry: RegistryLike, name: string): void {
+  if (registry.getSingleMetric(name) !== undefined) {
+    throw new InvalidOptionError(
+      'registry',
+      `already holds another metric named \`${name}\`; pass another \`registry\` or a \`prefix\``,
+      'a registry with that name taken',
+    )
+  }
+}
+
+/**
+ * Registers `views` in `registry`, all or none: every name is checked before any is registered,
+ * so a clash leaves the registry as it was.
+ */
+export function registerViews(registry: RegistryLike, views: readonly MetricView[]): void {
+  for (const view of views) claimName(registry, view.name)
+  for (const view of views) registry.registerMetric(view as never)
 }

@@ -1,5 +1,5 @@
 import { InvalidOptionError, shown, type HttpAnswer } from '@uptimekit/internal'
-import { metricView, type MetricView } from './metric-view.js'
+import { claimName, metricView, registerViews, type MetricView } from './metric-view.js'
 import {
   requestLabelNames,
   resolveOptions,
@@ -96,17 +96,6 @@ function metricNames(o: ResolvedOptions): {
       }
 }
 
-/** Throws when `name` is taken in `registry` (checked before registering anything). */
-function claim(registry: RegistryLike, name: string): void {
-  if (registry.getSingleMetric(name) !== undefined) {
-    throw new InvalidOptionError(
-      'registry',
-      `already holds another metric named \`${name}\`; pass another \`registry\` or a \`prefix\``,
-      'a registry with that name taken',
-    )
-  }
-}
-
 /** Finds this package's request series in `registry`, or creates and registers them. */
 function requestSeriesIn(
   registry: RegistryLike,
@@ -165,9 +154,7 @@ function requestSeriesIn(
       () => [{ labels, value: series.overflowed }],
     ),
   )
-  // Check every name before registering any, so a clash leaves the registry as it was.
-  for (const view of views) claim(registry, view.name)
-  for (const view of views) registry.registerMetric(view as never)
+  registerViews(registry, views)
   return series
 }
 
@@ -179,7 +166,7 @@ function connectionsIn(
   const existing = registry.getSingleMetric(name) as ServersView | undefined
   const found = existing?.[SERVERS_KEY]
   if (found !== undefined) return found
-  claim(registry, name)
+  claimName(registry, name)
   const servers = new Set<ConnectionCounter>()
   const view: ServersView = metricView(
     name,

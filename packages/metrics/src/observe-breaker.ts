@@ -1,5 +1,5 @@
 import { InvalidOptionError, optionsObject, shown } from '@uptimekit/internal'
-import { metricView, type MetricView } from './metric-view.js'
+import { metricView, registerViews, type MetricView } from './metric-view.js'
 import { checkPrefix, checkRegistry } from './options.js'
 import type { RegistryLike, SampleValue } from './prom-client.js'
 
@@ -64,17 +64,7 @@ function breakersIn(registry: RegistryLike, prefix: string): Map<string, Observe
     () => [...observed.values()].flatMap((o) => [...o.transitions.values()]),
     () => observed.forEach((o) => o.transitions.forEach((t) => (t.value = 0))),
   )
-  for (const view of [state, transitions]) {
-    if (registry.getSingleMetric(view.name) !== undefined) {
-      throw new InvalidOptionError(
-        'registry',
-        `already holds another metric named \`${view.name}\``,
-        'a registry with that name taken',
-      )
-    }
-  }
-  registry.registerMetric(state as never)
-  registry.registerMetric(transitions as never)
+  registerViews(registry, [state, transitions])
   return observed
 }
 

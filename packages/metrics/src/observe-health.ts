@@ -7,7 +7,7 @@ import {
   shown,
   type LoggerOption,
 } from '@uptimekit/internal'
-import { metricView, type MetricView } from './metric-view.js'
+import { metricView, registerViews, type MetricView } from './metric-view.js'
 import { checkPrefix, checkRegistry, PACKAGE_NAME } from './options.js'
 import type { RegistryLike, SampleValue } from './prom-client.js'
 
@@ -160,16 +160,7 @@ export function observeHealth(health: ObservableHealth, options: ObserveHealthOp
       },
     ),
   ]
-  for (const view of views) {
-    if (registry.getSingleMetric(view.name) !== undefined) {
-      throw new InvalidOptionError(
-        'registry',
-        `already holds another metric named \`${view.name}\``,
-        'a registry with that name taken',
-      )
-    }
-  }
-  for (const view of views) registry.registerMetric(view as never)
+  registerViews(registry, views)
   return () => {
     active = false
   }
