@@ -5,9 +5,11 @@
 //   3. failure: one upstream hard-down; every upstream down, then back (undici#4839).
 // The upstreams run in a child process, so the client's CPU is the balancer's alone.
 // Run: pnpm --filter @uptimekit/balancer build && flock /tmp/uptimekit-bench.lock node bench/balancer.mjs
-import { fork } from 'node:child_process'
+import { fork, spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
-import { loadavg } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const here = fileURLToPath(import.meta.url)
@@ -33,18 +35,26 @@ if (process.argv[2] === '--upstreams') {
           }, spec.serviceMs)
         }
       }
+      let own = port
       const server = createServer((req, res) => {
-        const own = server.address().port
         counts.set(own, (counts.get(own) ?? 0) + 1)
         if (spec.mode === '503') {
           res.writeHead(503).end('busy')
+          return
+        }
+        if (spec.serviceMs === 0) {
+          // The dispatcher-cost upstream answers at once: no timer tick in the measurement.
+          res.end('ok')
           return
         }
         queue.push(res)
         next()
       })
       server.keepAliveTimeout = 60_000
-      server.listen(port, '127.0.0.1', () => resolve(server))
+      server.listen(port, '127.0.0.1', () => {
+        own = server.address().port
+        resolve(server)
+      })
     })
   process.on('message', async (message) => {
     if (message.cmd === 'start') {
@@ -58,6 +68,15 @@ if (process.argv[2] === '--upstreams') {
     } else if (message.cmd === 'restart') {
       for (const [i, spec] of message.specs.entries()) servers.push(await start(spec, ports[i]))
       process.send({ ports })
+    } else if (message.cmd === 'stopOne') {
+      // A graceful stop, as a rolling restart does: no new connection, in-flight requests end.
+      const server = servers[message.index]
+      server.close()
+      server.closeIdleConnections()
+      process.send({ stopped: message.index })
+    } else if (message.cmd === 'startOne') {
+      servers[message.index] = await start(message.spec, ports[message.index])
+      process.send({ started: message.index })
     } else if (message.cmd === 'counts') {
       process.send({ counts: ports.map((port) => counts.get(port) ?? 0) })
       counts.clear()
@@ -76,6 +95,8 @@ async function main() {
 
   // BENCH_QUICK=1: a short run that only checks the benchmark itself works.
   const quick = process.env.BENCH_QUICK === '1'
+  // BENCH_ONLY=cost|tail|failure|nginx: one section.
+  const runs = (section) => process.env.BENCH_ONLY === undefined || process.env.BENCH_ONLY === section
   const child = fork(here, ['--upstreams'], { stdio: 'inherit' })
   const ask = (message) =>
     new Promise((resolve) => {
@@ -95,7 +116,7 @@ async function main() {
   )
 
   // 1. Dispatcher cost.
-  {
+  if (runs('cost')) {
     const [url] = urlsOf(await ask({ cmd: 'start', specs: [{ serviceMs: 0, concurrency: 1e9 }] }))
     const variants = {
       'undici Pool': () => new Pool(url),
@@ -141,7 +162,7 @@ async function main() {
   }
 
   // Pick cost: the choice alone (refresh, strategy, breaker check), no I/O.
-  {
+  if (runs('cost')) {
     const strategies = [
       'round-robin',
       'weighted-round-robin',
@@ -228,7 +249,7 @@ async function main() {
     'random',
     'consistent-hash',
   ]
-  for (const [title, bad] of [
+  for (const [title, bad] of !runs('tail') ? [] : [
     ['one upstream 10x slower (50 ms instead of 5 ms)', { serviceMs: 50, concurrency: 4 }],
     ['one upstream answering 503 at once', { serviceMs: 0, concurrency: 4, mode: '503' }],
   ]) {
@@ -269,7 +290,7 @@ async function main() {
   }
 
   // 3. Failures.
-  {
+  if (runs('failure')) {
     console.log(
       '\n## Failure: one of three upstreams hard-down (connection refused), GET at 300 req/s for 8 s\n',
     )
@@ -295,7 +316,7 @@ async function main() {
       console.log(`| ${name} | ${r.errors} / ${r.total} | ${f((r.errors / r.total) * 100, 3)} % |`)
     }
   }
-  {
+  if (runs('failure')) {
     console.log(
       '\n## Failure: every upstream down for 3 s, then back (undici#4839); GET at 300 req/s\n',
     )
@@ -331,6 +352,123 @@ async function main() {
       )
     }
   }
+  // 4. The gateway (proxyHandler) head to head with real nginx, when nginx is installed.
+  const nginx = spawnSync('nginx', ['-v'], { encoding: 'utf8' })
+  if (!runs('nginx')) {
+    // Not asked for.
+  } else if (nginx.error !== undefined) {
+    console.log('\n## Gateway vs nginx: skipped, nginx is not installed')
+  } else {
+    const { default: express } = await import('express')
+    const { proxyHandler } = await import('../packages/balancer/dist/express.mjs')
+    const dir = mkdtempSync(join(tmpdir(), 'uptimekit-nginx-'))
+    const freePort = () =>
+      new Promise((resolve) => {
+        const probe = createServer().listen(0, '127.0.0.1', () => {
+          const { port } = probe.address()
+          probe.close(() => resolve(port))
+        })
+      })
+    const startNginx = async (urls, method) => {
+      const port = await freePort()
+      const servers = urls.map((u) => `    server ${u.slice(7)} max_fails=3 fail_timeout=10s;`).join('\n')
+      writeFileSync(
+        join(dir, 'nginx.conf'),
+        `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi;
+  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream app {
+    ${method}
+    zone app 64k;
+${servers}
+    keepalive 32;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://app;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_next_upstream error timeout;
+    }
+  }
+}
+`,
+      )
+      const proc = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' })
+      for (let i = 0; i < 100; i++) {
+        const up = await request(`http://127.0.0.1:${port}/`).then(
+          async (res) => (await res.body.dump(), true),
+          () => false,
+        )
+        if (up) break
+        await sleep(50)
+      }
+      return {
+        url: `http://127.0.0.1:${port}`,
+        stop: () => new Promise((resolve) => (proc.once('exit', resolve), proc.kill('SIGQUIT'))),
+      }
+    }
+    const startGateway = async (urls, strategy) => {
+      const balancer = createBalancer({ upstreams: urls, strategy, retries: 2, logger: false })
+      const app = express()
+      app.use(proxyHandler(balancer))
+      const server = app.listen(0, '127.0.0.1')
+      await new Promise((resolve) => server.once('listening', resolve))
+      return {
+        url: `http://127.0.0.1:${server.address().port}`,
+        stop: async () => {
+          server.closeAllConnections()
+          await new Promise((resolve) => server.close(resolve))
+          await balancer.close()
+        },
+      }
+    }
+    const proxies = [
+      ['nginx round robin', (urls) => startNginx(urls, '')],
+      ['nginx least_conn', (urls) => startNginx(urls, 'least_conn;')],
+      ['gateway round-robin', (urls) => startGateway(urls, 'round-robin')],
+      ['gateway least-response-time', (urls) => startGateway(urls, 'least-response-time')],
+    ]
+    console.log(`\n## Gateway vs nginx (${nginx.stderr.trim()}): one of three instances 10x slower; ${RATE} req/s open loop for ${SECONDS} s\n`)
+    console.log('| proxy | p50 ms | p99 ms | share to the slow instance | client errors |')
+    console.log('|---|---:|---:|---:|---:|')
+    for (const [name, make] of proxies) {
+      const urls = urlsOf(await ask({ cmd: 'start', specs: [fast, fast, { serviceMs: 50, concurrency: 4 }] }))
+      const proxy = await make(urls)
+      const client = new Pool(proxy.url)
+      await ask({ cmd: 'counts' })
+      const r = await openLoop(client, [proxy.url], RATE, SECONDS)
+      await client.close()
+      await proxy.stop()
+      console.log(`| ${name} | ${f(r.p50)} | ${f(r.p99)} | ${f(shareOfBad(r) * 100)} % | ${r.errors} / ${r.total} |`)
+    }
+    console.log(`\n## Gateway vs nginx: rolling restart of three instances (each stopped gracefully for 1 s, one after another) under ${RATE} req/s GET\n`)
+    console.log('| proxy | failed requests | p99 ms |')
+    console.log('|---|---:|---:|')
+    for (const [name, make] of proxies) {
+      const urls = urlsOf(await ask({ cmd: 'start', specs: [fast, fast, fast] }))
+      const proxy = await make(urls)
+      const client = new Pool(proxy.url)
+      const steps = [1000, 2000, 3000, 4000, 5000, 6000]
+      let step = 0
+      const r = await openLoop(client, [proxy.url], RATE, SECONDS, (t) => {
+        if (step < steps.length && t >= steps[step]) {
+          const index = Math.floor(step / 2)
+          void ask(step % 2 === 0 ? { cmd: 'stopOne', index } : { cmd: 'startOne', index, spec: fast })
+          step++
+        }
+      })
+      await client.close()
+      await proxy.stop()
+      console.log(`| ${name} | ${r.errors} / ${r.total} | ${f(r.p99)} |`)
+    }
+    rmSync(dir, { recursive: true, force: true })
+  }
+
   console.log(
     `\nload after: ${loadavg()
       .map((l) => l.toFixed(2))
