@@ -164,7 +164,12 @@ describe.runIf(redisUp && postgresUp).each(FRAMEWORKS)('the %s example', (framew
       expect(sample(openMetrics, 'health_status', { status: 'degraded' })).toBe(1)
       expect(rejected.status).toBe(503)
       expect(rejected.headers.get('retry-after')).toBe('1')
-      expect(await rejected.json()).toMatchObject({ breaker: 'payments', retryAfterSeconds: 1 })
+      expect(await rejected.json()).toEqual({
+        statusCode: 503,
+        code: 'UPTIMEKIT_CIRCUIT_OPEN',
+        error: 'Service Unavailable',
+        message: 'circuit "payments" is open: next attempt in 1 s',
+      })
 
       const health = await fetch(`${url}/health`)
       expect(health.status).toBe(200)

@@ -38,6 +38,7 @@ describe('the guided tour', () => {
       ['recovering', '0'],
       ['recovered', '0'],
       ['SIGTERM', '0'],
+      ['after the replacement', '0'],
     ])
     expect(code).toBe(0)
   }, 90_000)

@@ -87,7 +87,7 @@ async function sendThrough(
   try {
     const res = await undiciRequest(new URL(path, baseUrl), {
       dispatcher,
-      method: method as Dispatcher.HttpMethod,
+      method: method,
       headers: payload === undefined ? headers : { 'content-type': 'application/json', ...headers },
       body: payload,
       signal: AbortSignal.timeout(timeoutMs),

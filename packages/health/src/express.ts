@@ -1,3 +1,4 @@
+import { writeAnswer } from '@uptimekit/internal'
 import type { RequestHandler } from 'express'
 import type { Health } from './health.js'
 
@@ -16,14 +17,12 @@ import type { Health } from './health.js'
 export function healthRouter(health: Health): RequestHandler {
   return (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next()
-    const probe = health.routes.get(req.path)
+    const probe = health.probeAt(req.path)
     if (probe === undefined) return next()
-    health
+    // Straight to node:http rather than res.send: no ETag (so no 304 hides a state change),
+    // and the core's Content-Length, so an HTTP/1.0 keep-alive client keeps its connection.
+    void health
       .answer(probe, { accept: req.headers.accept, authorization: req.headers.authorization })
-      .then((out) => {
-        // Straight to node:http rather than res.send: no ETag (so no 304 hides a state change)
-        // and no per-header work on a path load balancers hit constantly.
-        res.writeHead(out.statusCode, out.headers).end(out.body)
-      }, next)
+      .then((answer) => writeAnswer(res, answer))
   }
 }

@@ -1,12 +1,14 @@
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
-import { fastifyPlugin as fp } from 'fastify-plugin'
+import { InvalidOptionError, shown } from '@uptimekit/internal'
+import { definePlugin, pluginLogger, sendAnswer } from '@uptimekit/internal/fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import { createHealth, type Health } from './health.js'
 import type { HealthOptions } from './options.js'
 
 /** Options of `healthPlugin`: an existing `health`, or the options to create one. */
 export interface HealthPluginOptions extends HealthOptions {
   /**
-   * The health service to serve; the plugin then leaves closing it to you.
+   * The health service to serve; the plugin then leaves closing it to you, and takes no other
+   * option (they belong to `createHealth`).
    * @default a new `createHealth(options)`, closed with the app
    */
   health?: Health
@@ -19,30 +21,7 @@ declare module 'fastify' {
   }
 }
 
-// async with nothing to await: a bad option must reject the registration, not throw out of avvio.
-// eslint-disable-next-line @typescript-eslint/require-await
-async function serveProbes(app: FastifyInstance, options: HealthPluginOptions): Promise<void> {
-  const { health: given, ...healthOptions } = options
-  const health = given ?? createHealth(healthOptions)
-  if (given === undefined) app.addHook('onClose', () => health.close())
-  app.decorate('health', health)
-  for (const [url, probe] of health.routes) {
-    app.route({
-      method: ['GET', 'HEAD'],
-      url,
-      // Probes hit every few seconds from every load balancer: keep them out of info logs.
-      logLevel: 'warn',
-      handler: async (req, reply) => {
-        const out = await health.answer(probe, {
-          accept: req.headers.accept,
-          authorization: req.headers.authorization,
-        })
-        // A Buffer, because Fastify appends a charset to string bodies and the IETF type has none.
-        return reply.code(out.statusCode).headers(out.headers).send(Buffer.from(out.body))
-      },
-    })
-  }
-}
+const NAME = '@uptimekit/health'
 
 /**
  * Fastify plugin serving the probes at the health service's `paths`; works
@@ -54,9 +33,31 @@ async function serveProbes(app: FastifyInstance, options: HealthPluginOptions): 
  * await app.register(healthPlugin, { health })
  * ```
  */
-export const healthPlugin: FastifyPluginAsync<HealthPluginOptions> = fp(serveProbes, {
-  fastify: '5.x',
-  name: '@uptimekit/health',
-})
+export const healthPlugin: FastifyPluginAsync<HealthPluginOptions> =
+  definePlugin<HealthPluginOptions>(NAME, (app, options) => {
+    const { health: given, ...healthOptions } = options
+    const [extra] = Object.keys(healthOptions)
+    if (given !== undefined && extra !== undefined) {
+      const got = shown((healthOptions as Record<string, unknown>)[extra])
+      throw new InvalidOptionError(extra, 'is set on createHealth, not beside `health`', got)
+    }
+    const health =
+      given ??
+      createHealth({ ...healthOptions, logger: pluginLogger(app, healthOptions.logger, NAME) })
+    if (given === undefined) app.addHook('onClose', () => health.close())
+    app.decorate('health', health)
+    for (const [url, probe] of health.routes) {
+      app.route({
+        method: ['GET', 'HEAD'],
+        url,
+        // Probes hit every few seconds from every load balancer: keep them out of info logs.
+        logLevel: 'warn',
+        handler: async (req, reply) => {
+          const { accept, authorization } = req.headers
+          return sendAnswer(reply, await health.answer(probe, { accept, authorization }))
+        },
+      })
+    }
+  })
 
 export default healthPlugin

@@ -1,17 +1,23 @@
-import { bearerMatcher } from './bearer.js'
+import {
+  errorText,
+  monotonicMs,
+  requestPath,
+  type HttpAnswer,
+  type Logger,
+} from '@uptimekit/internal'
 import { CheckRunner } from './check-runner.js'
-import { resolveOptions, type HealthLogger, type HealthOptions, type Probe } from './options.js'
+import { resolveOptions, type HealthOptions, type Probe } from './options.js'
 import {
   answer,
   fixedAnswer,
+  healthError,
   IETF_STATUS,
   ietfChecks,
   publicChecks,
+  reportOutput,
   wantsIetf,
-  type ProbeAnswer,
   type ProbeRequest,
 } from './probe-answers.js'
-import { errorText } from './redact.js'
 import { overallStatus, type CheckResult, type HealthReport } from './report.js'
 
 /** A health service: runs the checks and answers the probes; one per process is typical, each fully independent. */
@@ -19,16 +25,23 @@ export interface Health {
   /**
    * Runs every check in parallel, or shares the run in flight, or reuses the
    * last result for `cacheMs` (interval mode: the last background result).
-   * Never rejects.
+   * Never rejects, whatever a check throws or rejects with.
    */
   check(): Promise<HealthReport>
   /**
    * The complete answer to one probe: status code, headers (always
-   * `Cache-Control: no-store`) and body. Adapters write it out unchanged.
+   * `Cache-Control: no-store` and `Content-Length`) and body. Adapters write it out unchanged.
+   * Never rejects.
    */
-  answer(probe: Probe, request?: ProbeRequest): Promise<ProbeAnswer>
-  /** The probes served, by path (`/health/detailed` only when `exposeDetails`). */
+  answer(probe: Probe, request?: ProbeRequest): Promise<HttpAnswer>
+  /** The probes served, by configured path (`/health/detailed` only when `exposeDetails`). */
   readonly routes: ReadonlyMap<string, Probe>
+  /**
+   * The probe a request path asks for, compared the way routers compare paths: the query, an
+   * absolute-form origin, one trailing slash, letter case and percent-encoded unreserved
+   * characters (`/%72eady`) make no difference.
+   */
+  probeAt(path: string): Probe | undefined
   /**
    * Flips `/ready` to 503 for good (e.g. on SIGTERM, so load balancers stop
    * sending traffic); `/live` and `/health` are unaffected. The first reason wins.
@@ -55,7 +68,7 @@ const inMB = (bytes: number): number => Math.round((bytes / MB) * 10) / 10
  *     redis: redisCheck(redis),
  *     payments: { check: httpCheck('http://payments:3000/health'), critical: false },
  *   },
- *   timeoutMs: 2000,
+ *   timeoutMs: 800,
  *   cacheMs: 1000,
  * })
  * app.use(healthRouter(health)) // or: await app.register(healthPlugin, { health })
@@ -64,13 +77,13 @@ const inMB = (bytes: number): number => Math.round((bytes / MB) * 10) / 10
  */
 export function createHealth(options: HealthOptions = {}): Health {
   const resolved = resolveOptions(options)
-  const { cacheMs, intervalMs, logger } = resolved
+  const { cacheMs, intervalMs, authorized } = resolved
   const runners = resolved.checks.map((check) => ({
     name: check.name,
+    check,
     runner: new CheckRunner(check),
   }))
-  const authorized =
-    resolved.detailsToken === undefined ? () => true : bearerMatcher(resolved.detailsToken)
+  const byName = new Map(resolved.checks.map((check) => [check.name, check]))
 
   let started = resolved.startup === 'immediate'
   let notReadyReason: string | undefined
@@ -79,9 +92,9 @@ export function createHealth(options: HealthOptions = {}): Health {
   let timer: NodeJS.Timeout | undefined
   let closed = false
 
-  const log = (level: keyof HealthLogger, details: object, message: string): void => {
+  const log = (level: keyof Logger, details: object, message: string): void => {
     try {
-      logger[level](details, message)
+      resolved.logger[level](details, message)
     } catch {
       // A broken logger must not break probes.
     }
@@ -103,6 +116,17 @@ export function createHealth(options: HealthOptions = {}): Health {
     }
   }
 
+  // Runners never reject; should a bug make this run throw, every check reports it as its
+  // failure, so probes say unhealthy and an interval timer cannot crash the process.
+  const failedRun = (error: unknown): HealthReport => {
+    const text = `health run failed: ${errorText(error)}`
+    const checks: Record<string, CheckResult> = {}
+    for (const { name, check } of runners) {
+      checks[name] = { status: 'fail', critical: check.critical, durationMs: 0, error: text }
+    }
+    return { status: overallStatus(checks), timestamp: new Date().toISOString(), checks }
+  }
+
   const runAll = async (): Promise<HealthReport> => {
     const results = await Promise.all(runners.map(({ runner }) => runner.run()))
     const checks: Record<string, CheckResult> = {}
@@ -114,9 +138,10 @@ export function createHealth(options: HealthOptions = {}): Health {
 
   const startRun = (): Promise<HealthReport> => {
     inFlight ??= runAll()
+      .catch(failedRun)
       .then((report) => {
         logChanges(report.checks)
-        last = { report, at: performance.now() }
+        last = { report, at: monotonicMs() }
         return report
       })
       .finally(() => {
@@ -133,7 +158,7 @@ export function createHealth(options: HealthOptions = {}): Health {
   if (intervalMs > 0) tick()
 
   const check = (): Promise<HealthReport> => {
-    if (last !== undefined && (intervalMs > 0 || performance.now() - last.at < cacheMs)) {
+    if (last !== undefined && (intervalMs > 0 || monotonicMs() - last.at < cacheMs)) {
       return Promise.resolve(last.report)
     }
     return inFlight ?? startRun()
@@ -145,7 +170,7 @@ export function createHealth(options: HealthOptions = {}): Health {
   const STARTED = fixedAnswer(200, { status: 'started' }, { status: 'pass' })
   const STARTING = fixedAnswer(503, { status: 'starting' }, { status: 'fail', output: 'starting' })
 
-  const readiness = async (ietf: boolean): Promise<ProbeAnswer> => {
+  const readiness = async (ietf: boolean): Promise<HttpAnswer> => {
     const reason = notReadyReason ?? (started ? undefined : 'starting')
     if (reason !== undefined) {
       return answer(
@@ -160,22 +185,31 @@ export function createHealth(options: HealthOptions = {}): Health {
     return answer(
       503,
       ietf
-        ? { status: 'fail', output: failing, checks: ietfChecks(report, false, true) }
+        ? {
+            status: 'fail',
+            output: failing,
+            checks: ietfChecks(report, byName, false, true),
+          }
         : { status: 'not_ready', reason: failing, checks: publicChecks(report, true) },
       ietf,
     )
   }
 
-  const overview = async (ietf: boolean): Promise<ProbeAnswer> => {
+  /** The IETF body of a report: status, `output` when it is not a pass, then `extra` and the checks. */
+  const ietfReport = (report: HealthReport, detailed: boolean, extra: object): object => {
+    const output = reportOutput(report)
+    return {
+      status: IETF_STATUS[report.status],
+      ...(output === undefined ? {} : { output }),
+      ...extra,
+      checks: ietfChecks(report, byName, detailed, false),
+    }
+  }
+
+  const overview = async (ietf: boolean): Promise<HttpAnswer> => {
     const report = await check()
     const statusCode = report.status === 'unhealthy' ? 503 : 200
-    if (ietf) {
-      return answer(
-        statusCode,
-        { status: IETF_STATUS[report.status], checks: ietfChecks(report, false, false) },
-        ietf,
-      )
-    }
+    if (ietf) return answer(statusCode, ietfReport(report, false, {}), ietf)
     return answer(
       statusCode,
       {
@@ -188,45 +222,19 @@ export function createHealth(options: HealthOptions = {}): Health {
     )
   }
 
-  const details = async (
-    ietf: boolean,
-    authorization: string | undefined,
-  ): Promise<ProbeAnswer> => {
+  const details = async (ietf: boolean, authorization: string | undefined): Promise<HttpAnswer> => {
     if (!resolved.exposeDetails) {
-      return answer(
-        404,
-        { error: { code: 'UPTIMEKIT_HEALTH_DETAILS_DISABLED', message: 'details are disabled' } },
-        false,
-      )
+      return healthError('UPTIMEKIT_HEALTH_DETAILS_DISABLED', 'details are disabled')
     }
-    if (!authorized(authorization)) {
-      const denied = answer(
-        401,
-        {
-          error: {
-            code: 'UPTIMEKIT_HEALTH_UNAUTHORIZED',
-            message: 'a valid bearer token is required',
-          },
-        },
-        false,
-      )
-      return {
-        ...denied,
-        headers: { ...denied.headers, 'www-authenticate': 'Bearer realm="health"' },
-      }
+    if (authorized !== undefined && !authorized(authorization)) {
+      return healthError('UPTIMEKIT_HEALTH_UNAUTHORIZED', 'a valid bearer token is required', {
+        'www-authenticate': 'Bearer realm="health"',
+      })
     }
     const report = await check()
     const statusCode = report.status === 'unhealthy' ? 503 : 200
     if (ietf) {
-      return answer(
-        statusCode,
-        {
-          status: IETF_STATUS[report.status],
-          version: resolved.version,
-          checks: ietfChecks(report, true, false),
-        },
-        ietf,
-      )
+      return answer(statusCode, ietfReport(report, true, { version: resolved.version }), ietf)
     }
     const memory = process.memoryUsage()
     return answer(
@@ -248,27 +256,40 @@ export function createHealth(options: HealthOptions = {}): Health {
     )
   }
 
+  const respond = (probe: Probe, ietf: boolean, request: ProbeRequest): Promise<HttpAnswer> => {
+    switch (probe) {
+      case 'live':
+        return Promise.resolve(LIVE(ietf))
+      case 'startup':
+        return Promise.resolve(started ? STARTED(ietf) : STARTING(ietf))
+      case 'ready':
+        return readiness(ietf)
+      case 'health':
+        return overview(ietf)
+      case 'detailed':
+        return details(ietf, request.authorization)
+    }
+  }
+
   const routes = new Map<string, Probe>()
+  const byPath = new Map<string, Probe>()
   for (const [probe, path] of Object.entries(resolved.paths) as [Probe, string][]) {
-    if (probe !== 'detailed' || resolved.exposeDetails) routes.set(path, probe)
+    if (probe === 'detailed' && !resolved.exposeDetails) continue
+    routes.set(path, probe)
+    byPath.set(requestPath(path), probe)
   }
 
   return {
     check,
     routes,
-    answer(probe, request = {}) {
-      const ietf = wantsIetf(request.accept)
-      switch (probe) {
-        case 'live':
-          return Promise.resolve(LIVE(ietf))
-        case 'startup':
-          return Promise.resolve(started ? STARTED(ietf) : STARTING(ietf))
-        case 'ready':
-          return readiness(ietf)
-        case 'health':
-          return overview(ietf)
-        case 'detailed':
-          return details(ietf, request.authorization)
+    probeAt: (path) => byPath.get(requestPath(path)),
+    async answer(probe, request = {}) {
+      try {
+        return await respond(probe, wantsIetf(request.accept), request)
+      } catch (error) {
+        // Unreachable unless there is a bug here: answer as a failing probe, never with a stack.
+        log('error', { probe, error: errorText(error) }, `health probe ${probe} failed`)
+        return healthError('UPTIMEKIT_HEALTH_ERROR', 'the health checks could not run')
       }
     },
     markNotReady(reason) {

@@ -2,19 +2,24 @@ export { createHealth } from './health.js'
 export type { Health } from './health.js'
 export { DEFAULTS } from './options.js'
 export type {
+  ComponentType,
   HealthOptions,
   HealthCheck,
   HealthCheckEntry,
   HealthLogger,
+  Observation,
   Probe,
 } from './options.js'
 export type { HealthReport, CheckResult, HealthStatus } from './report.js'
-export type { ProbeAnswer, ProbeRequest } from './probe-answers.js'
+export type { ProbeRequest } from './probe-answers.js'
+export type { ErrorBody, HttpAnswer } from '@uptimekit/internal'
 export {
-  InvalidOptionError,
+  CheckFailedError,
   CheckTimeoutError,
-  isInvalidOptionError,
+  InvalidOptionError,
+  isCheckFailedError,
   isCheckTimeoutError,
+  isInvalidOptionError,
 } from './errors.js'
 export { redisCheck } from './checks/redis.js'
 export type { RedisCheckOptions, RedisLikeClient, RedisRoleDetails } from './checks/redis.js'

@@ -1,4 +1,34 @@
+import {
+  bearerMatcher,
+  bool,
+  func,
+  milliseconds,
+  oneOf,
+  optional,
+  optionsObject,
+  resolveLogger,
+  text,
+  type Logger,
+  type LoggerOption,
+} from '@uptimekit/internal'
 import { InvalidOptionError, shown } from './errors.js'
+
+/**
+ * What a check is, for the IETF format's `componentType`: `datastore` (a database, a cache),
+ * `system` (this process or host: heap, disk, event loop) or `component` (anything else: an
+ * upstream service, a custom check).
+ */
+export type ComponentType = 'component' | 'datastore' | 'system'
+
+/** A reading a check reports, shown as IETF `observedValue` / `observedUnit` under `<name>:<measurement>`. */
+export interface Observation {
+  /** What was measured, e.g. `utilization`, `delay`. */
+  readonly measurement: string
+  /** The reading. */
+  readonly value: number
+  /** Its unit, e.g. `percent`, `ms`. */
+  readonly unit: string
+}
 
 /**
  * A dependency check: resolve (optionally with JSON-able details to show) to
@@ -9,6 +39,16 @@ export interface HealthCheck {
   (signal: AbortSignal): unknown
   /** Releases what the checker holds (a histogram, a timer); `health.close()` calls it. */
   close?: () => void
+  /**
+   * What the check is, for the IETF `componentType`.
+   * @default 'component'
+   */
+  componentType?: ComponentType
+  /**
+   * The reading to report from the check's details (a pass's value, a `CheckFailedError`'s
+   * `details`); without it the IETF format reports the check's response time in ms.
+   */
+  observe?: (details: unknown) => Observation | undefined
 }
 
 /** A check with its own settings. */
@@ -26,33 +66,32 @@ export interface HealthCheckEntry {
    * @default the top-level `timeoutMs`
    */
   timeoutMs?: number
+  /**
+   * What the check is, for the IETF `componentType`.
+   * @default the check's own `componentType`, else 'component'
+   */
+  componentType?: ComponentType
 }
 
 /** The probes, by the name used in `paths` and in `health.answer()`. */
 export type Probe = 'live' | 'ready' | 'health' | 'detailed' | 'startup'
 
 /** A pino-shaped logger; the health core logs check state changes, never per probe hit. */
-export interface HealthLogger {
-  /** A check recovered, readiness flipped. */
-  info(details: object, message: string): void
-  /** A check started failing. */
-  warn(details: object, message: string): void
-  /** Something that should not happen (a bug in a checker's `close`). */
-  error(details: object, message: string): void
-}
+export type HealthLogger = Logger
 
 /** Options of `createHealth()`. */
 export interface HealthOptions {
   /**
-   * The checks by name: a function, or `{ check, critical, timeoutMs }`.
+   * The checks by name: a function, or `{ check, critical, timeoutMs, componentType }`.
    * All run in parallel on each run.
    * @default {} (no checks: always healthy)
    */
   checks?: Record<string, HealthCheck | HealthCheckEntry>
   /**
    * Longest one check may run before it counts as failed, in milliseconds.
-   * The check's AbortSignal fires at the same moment.
-   * @default 2000
+   * The check's AbortSignal fires at the same moment. Below one second, so a probe with a hung
+   * dependency still answers 503 within Kubernetes' default probe `timeoutSeconds: 1`.
+   * @default 800
    */
   timeoutMs?: number
   /**
@@ -86,39 +125,39 @@ export interface HealthOptions {
   environment?: string
   /**
    * Whether `/health/detailed` is served at all; when false its path is not
-   * routed (404) and `health.answer('detailed')` answers 404.
+   * routed and `health.answer('detailed')` answers 404.
    * @default true
    */
   exposeDetails?: boolean
   /**
-   * Bearer token `/health/detailed` requires (`Authorization: Bearer <token>`),
-   * at least 16 characters, compared in constant time. Without it the details are open.
+   * Bearer token `/health/detailed` requires (`Authorization: Bearer <token>`): at least 16
+   * characters, no whitespace, compared in constant time. Without it the details are open.
    * @default undefined (no token required)
    */
-  detailsToken?: string
+  token?: string
   /**
    * The path of each probe; every path starts with `/` and no two are equal.
    * @default { live: '/live', ready: '/ready', health: '/health', detailed: '/health/detailed', startup: '/startup' }
    */
   paths?: Partial<Record<Probe, string>>
   /**
-   * Where check state changes are logged (a failing check at `warn`, a
-   * recovery and `markNotReady` at `info`), with credentials removed.
-   * @default a silent logger
+   * Where check state changes are logged (a failing check at `warn`, a recovery and
+   * `markNotReady` at `info`), with credentials removed; `false` for silence.
+   * @default one JSON line per event on stderr
    */
-  logger?: HealthLogger
+  logger?: LoggerOption
 }
 
 /** The defaults of every option; the README's options table mirrors this object. */
 export const DEFAULTS: {
-  readonly timeoutMs: 2000
+  readonly timeoutMs: 800
   readonly cacheMs: 1000
   readonly intervalMs: 0
   readonly startup: 'immediate'
   readonly exposeDetails: true
   readonly paths: Readonly<Record<Probe, string>>
 } = Object.freeze({
-  timeoutMs: 2000,
+  timeoutMs: 800,
   cacheMs: 1000,
   intervalMs: 0,
   startup: 'immediate',
@@ -138,6 +177,7 @@ export interface ResolvedCheck {
   readonly check: HealthCheck
   readonly critical: boolean
   readonly timeoutMs: number
+  readonly componentType: ComponentType
 }
 
 /** Every option decided and validated. */
@@ -149,12 +189,13 @@ export interface ResolvedOptions {
   readonly version: string | undefined
   readonly environment: string
   readonly exposeDetails: boolean
-  readonly detailsToken: string | undefined
+  /** Matches the `Authorization` header against `token`; undefined when no token is required. */
+  readonly authorized: ((authorization: string | undefined) => boolean) | undefined
   readonly paths: Readonly<Record<Probe, string>>
-  readonly logger: HealthLogger
+  readonly logger: Logger
 }
 
-const KNOWN = new Set([
+const KNOWN = [
   'checks',
   'timeoutMs',
   'cacheMs',
@@ -163,51 +204,41 @@ const KNOWN = new Set([
   'version',
   'environment',
   'exposeDetails',
-  'detailsToken',
+  'token',
   'paths',
   'logger',
-])
+] as const
+const ENTRY_KEYS = ['check', 'critical', 'timeoutMs', 'componentType'] as const
+const COMPONENT_TYPES: readonly ComponentType[] = ['component', 'datastore', 'system']
 const PROBES: readonly Probe[] = ['live', 'ready', 'health', 'detailed', 'startup']
-// setTimeout clamps anything larger to 1 ms.
-const MAX_TIMER_MS = 2_147_483_647
 
-const noop = (): void => {}
-const SILENT: HealthLogger = Object.freeze({ info: noop, warn: noop, error: noop })
-
-/** Checks a millisecond option: an integer in range, `min` being 0 or 1. */
-export function milliseconds(option: string, value: unknown, min: 0 | 1): number {
-  if (
-    typeof value !== 'number' ||
-    !Number.isInteger(value) ||
-    value < min ||
-    value > MAX_TIMER_MS
-  ) {
-    const rule = min === 1 ? 'a positive integer' : 'a non-negative integer'
-    throw new InvalidOptionError(option, `must be ${rule} of milliseconds`, shown(value))
+function resolveCheck(name: string, entry: unknown, timeoutMs: number): ResolvedCheck {
+  const option = `checks.${name}`
+  if (typeof entry === 'function') {
+    const check = entry as HealthCheck
+    const componentType = optional(check.componentType, (value) =>
+      oneOf(`${option}.componentType`, value, COMPONENT_TYPES),
+    )
+    return { name, check, critical: true, timeoutMs, componentType: componentType ?? 'component' }
   }
-  return value
-}
-
-/** Checks that a checker's client has the method the check calls; `rule` says what was expected. */
-export function clientWith<T>(option: string, client: T, method: string, rule: string): T {
-  const shaped = client as Record<string, unknown> | null
-  if (typeof shaped !== 'object' || shaped === null || typeof shaped[method] !== 'function') {
-    throw new InvalidOptionError(option, rule, shown(client))
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+    throw new InvalidOptionError(
+      option,
+      'must be a function or { check, critical, timeoutMs, componentType }',
+      shown(entry),
+    )
   }
-  return client
-}
-
-/** Checks a ratio option: a number in (0, 1]. */
-export function ratio(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !(value > 0 && value <= 1)) {
-    throw new InvalidOptionError(option, 'must be a number above 0 and at most 1', shown(value))
+  const given = optionsObject(option, entry, ENTRY_KEYS, `${option}.`)
+  const check = func<HealthCheck>(`${option}.check`, given.check)
+  const componentType = given.componentType ?? check.componentType ?? 'component'
+  return {
+    name,
+    check,
+    critical: bool(`${option}.critical`, given.critical ?? true),
+    timeoutMs:
+      optional(given.timeoutMs, (v) => milliseconds(`${option}.timeoutMs`, v)) ?? timeoutMs,
+    componentType: oneOf(`${option}.componentType`, componentType, COMPONENT_TYPES),
   }
-  return value
-}
-
-function optionalString(option: string, value: unknown): string | undefined {
-  if (value === undefined || typeof value === 'string') return value
-  throw new InvalidOptionError(option, 'must be a string', shown(value))
 }
 
 function resolveChecks(checks: unknown, timeoutMs: number): ResolvedCheck[] {
@@ -215,48 +246,15 @@ function resolveChecks(checks: unknown, timeoutMs: number): ResolvedCheck[] {
   if (typeof checks !== 'object' || checks === null || Array.isArray(checks)) {
     throw new InvalidOptionError('checks', 'must be an object of named checks', shown(checks))
   }
-  return Object.entries(checks).map(([name, entry]: [string, unknown]) => {
-    const option = `checks.${name}`
-    if (typeof entry === 'function') {
-      return { name, check: entry as HealthCheck, critical: true, timeoutMs }
-    }
-    if (typeof entry !== 'object' || entry === null) {
-      throw new InvalidOptionError(
-        option,
-        'must be a function or { check, critical, timeoutMs }',
-        shown(entry),
-      )
-    }
-    const { check, critical = true, timeoutMs: own } = entry as Record<string, unknown>
-    if (typeof check !== 'function') {
-      throw new InvalidOptionError(`${option}.check`, 'must be a function', shown(check))
-    }
-    if (typeof critical !== 'boolean') {
-      throw new InvalidOptionError(`${option}.critical`, 'must be a boolean', shown(critical))
-    }
-    return {
-      name,
-      check: check as HealthCheck,
-      critical,
-      timeoutMs: own === undefined ? timeoutMs : milliseconds(`${option}.timeoutMs`, own, 1),
-    }
-  })
+  return Object.entries(checks).map(([name, entry]: [string, unknown]) =>
+    resolveCheck(name, entry, timeoutMs),
+  )
 }
 
 function resolvePaths(paths: unknown): Record<Probe, string> {
-  if (paths === undefined) return { ...DEFAULTS.paths }
-  if (typeof paths !== 'object' || paths === null || Array.isArray(paths)) {
-    throw new InvalidOptionError('paths', 'must be an object of probe paths', shown(paths))
-  }
+  const given = optionsObject('paths', paths, PROBES, 'paths.')
   const resolved = { ...DEFAULTS.paths }
-  for (const [probe, path] of Object.entries(paths)) {
-    if (!PROBES.includes(probe as Probe)) {
-      throw new InvalidOptionError(
-        `paths.${probe}`,
-        `is not a probe (probes: ${PROBES.join(', ')})`,
-        shown(path),
-      )
-    }
+  for (const [probe, path] of Object.entries(given)) {
     if (typeof path !== 'string' || !/^\/[^?#\s]*$/.test(path)) {
       throw new InvalidOptionError(
         `paths.${probe}`,
@@ -281,69 +279,23 @@ function resolvePaths(paths: unknown): Record<Probe, string> {
   return resolved
 }
 
-function resolveLogger(logger: unknown): HealthLogger {
-  if (logger === undefined) return SILENT
-  const shaped = (typeof logger === 'object' ? logger : null) as Partial<
-    Record<keyof HealthLogger, unknown>
-  > | null
-  if (
-    shaped === null ||
-    typeof shaped.info !== 'function' ||
-    typeof shaped.warn !== 'function' ||
-    typeof shaped.error !== 'function'
-  ) {
-    throw new InvalidOptionError(
-      'logger',
-      'must have info, warn and error methods (pino-shaped)',
-      shown(logger),
-    )
-  }
-  return shaped as HealthLogger
-}
-
 /** Validates `createHealth()` options and fills in the defaults; throws `InvalidOptionError`. */
-export function resolveOptions(options: HealthOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError('options', 'must be an object', shown(options))
-  }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) {
-      throw new InvalidOptionError(
-        key,
-        `is not an option of createHealth (options: ${[...KNOWN].join(', ')})`,
-        shown((options as Record<string, unknown>)[key]),
-      )
-    }
-  }
-  const timeoutMs = milliseconds('timeoutMs', options.timeoutMs ?? DEFAULTS.timeoutMs, 1)
-  const startup = options.startup ?? DEFAULTS.startup
-  if (startup !== 'immediate' && startup !== 'manual') {
-    throw new InvalidOptionError('startup', "must be 'immediate' or 'manual'", shown(startup))
-  }
-  const exposeDetails = options.exposeDetails ?? DEFAULTS.exposeDetails
-  if (typeof exposeDetails !== 'boolean') {
-    throw new InvalidOptionError('exposeDetails', 'must be a boolean', shown(exposeDetails))
-  }
-  const detailsToken: unknown = options.detailsToken
-  if (
-    detailsToken !== undefined &&
-    (typeof detailsToken !== 'string' || detailsToken.length < 16)
-  ) {
-    const got =
-      typeof detailsToken === 'string' ? `${detailsToken.length} characters` : shown(detailsToken)
-    throw new InvalidOptionError('detailsToken', 'must be a string of at least 16 characters', got)
-  }
+export function resolveOptions(options: unknown): ResolvedOptions {
+  const given = optionsObject('createHealth', options, KNOWN)
+  const timeoutMs = milliseconds('timeoutMs', given.timeoutMs ?? DEFAULTS.timeoutMs)
   return {
-    checks: resolveChecks(options.checks, timeoutMs),
-    cacheMs: milliseconds('cacheMs', options.cacheMs ?? DEFAULTS.cacheMs, 0),
-    intervalMs: milliseconds('intervalMs', options.intervalMs ?? DEFAULTS.intervalMs, 0),
-    startup,
-    version: optionalString('version', options.version),
+    checks: resolveChecks(given.checks, timeoutMs),
+    cacheMs: milliseconds('cacheMs', given.cacheMs ?? DEFAULTS.cacheMs, 0),
+    intervalMs: milliseconds('intervalMs', given.intervalMs ?? DEFAULTS.intervalMs, 0),
+    startup: oneOf('startup', given.startup ?? DEFAULTS.startup, ['immediate', 'manual'] as const),
+    version: optional(given.version, (v) => text('version', v, true)),
     environment:
-      optionalString('environment', options.environment) ?? process.env.NODE_ENV ?? 'development',
-    exposeDetails,
-    detailsToken,
-    paths: resolvePaths(options.paths),
-    logger: resolveLogger(options.logger),
+      optional(given.environment, (v) => text('environment', v, true)) ??
+      process.env.NODE_ENV ??
+      'development',
+    exposeDetails: bool('exposeDetails', given.exposeDetails ?? DEFAULTS.exposeDetails),
+    authorized: optional(given.token, (token) => bearerMatcher('token', token)),
+    paths: resolvePaths(given.paths),
+    logger: resolveLogger('logger', given.logger, '@uptimekit/health'),
   }
 }

@@ -1,47 +1,46 @@
-import type { HealthReport, CheckResult } from './report.js'
+import { errorAnswer, jsonAnswer, negotiate, type HttpAnswer } from '@uptimekit/internal'
+import { ERROR_STATUS, type HealthErrorCode } from './errors.js'
+import type { ComponentType, Observation, ResolvedCheck } from './options.js'
+import { failingChecks, type CheckResult, type HealthReport } from './report.js'
 
 /** The parts of a probe request the core looks at. */
 export interface ProbeRequest {
   /** The `Accept` header; `application/health+json` selects the IETF format. */
   accept?: string | undefined
-  /** The `Authorization` header, for `/health/detailed` when `detailsToken` is set. */
+  /** The `Authorization` header, for `/health/detailed` when `token` is set. */
   authorization?: string | undefined
-}
-
-/** What a probe answers; adapters write it out unchanged. */
-export interface ProbeAnswer {
-  /** HTTP status code. */
-  statusCode: number
-  /** Response headers, lower-case names. */
-  headers: Readonly<Record<string, string>>
-  /** The JSON body, serialized. */
-  body: string
 }
 
 /** Why `/ready` is not ready; a `markNotReady()` reason is passed through as given. */
 export type NotReadyReason = 'starting' | 'critical checks failing' | (string & {})
 
-const JSON_HEADERS = Object.freeze({
-  'content-type': 'application/json; charset=utf-8',
-  'cache-control': 'no-store',
-})
-const IETF_HEADERS = Object.freeze({
-  'content-type': 'application/health+json',
-  'cache-control': 'no-store',
-})
+const JSON_TYPE = 'application/json; charset=utf-8'
+// draft-inadarei-api-health-check-06 §3: the media type has no parameters.
+const IETF_TYPE = 'application/health+json'
+const OFFERS = ['application/json', IETF_TYPE] as const
+// Probes are polled; an answer cached anywhere could hide a state change.
+const NO_STORE = Object.freeze({ 'cache-control': 'no-store' })
 
-/** Whether an Accept header asks for the IETF health-check format (draft-inadarei-api-health-check). */
+/**
+ * Whether an Accept header asks for the IETF format: q-values and case as RFC 9110 says, plain
+ * JSON on a tie, on `*\/*` and when neither is acceptable (a probe always answers).
+ */
 export function wantsIetf(accept: string | undefined): boolean {
-  if (accept === undefined || !accept.includes('health+json')) return false
-  return accept.split(',').some((range) => {
-    const [type, ...params] = range.split(';').map((part) => part.trim().toLowerCase())
-    return type === 'application/health+json' && !params.some((p) => /^q=0(\.0*)?$/.test(p))
-  })
+  return negotiate(accept, OFFERS) === IETF_TYPE
 }
 
 /** A JSON answer with the headers every probe carries. */
-export function answer(statusCode: number, body: object, ietf: boolean): ProbeAnswer {
-  return { statusCode, headers: ietf ? IETF_HEADERS : JSON_HEADERS, body: JSON.stringify(body) }
+export function answer(statusCode: number, body: object, ietf: boolean): HttpAnswer {
+  return jsonAnswer(statusCode, body, NO_STORE, ietf ? IETF_TYPE : JSON_TYPE)
+}
+
+/** The house error answer for one of health's error codes, never cached. */
+export function healthError(
+  code: HealthErrorCode,
+  message: string,
+  headers: Readonly<Record<string, string>> = {},
+): HttpAnswer {
+  return errorAnswer(ERROR_STATUS[code], code, message, { ...NO_STORE, ...headers })
 }
 
 /** An answer built once in both formats; call it with whether the request wants IETF. */
@@ -49,7 +48,7 @@ export function fixedAnswer(
   statusCode: number,
   plain: object,
   ietfBody: object,
-): (ietf: boolean) => ProbeAnswer {
+): (ietf: boolean) => HttpAnswer {
   const answers = [answer(statusCode, plain, false), answer(statusCode, ietfBody, true)] as const
   return (wanted) => answers[wanted ? 1 : 0]
 }
@@ -86,31 +85,74 @@ const ietfStatus = (result: CheckResult): 'pass' | 'warn' | 'fail' =>
 /** IETF status of a whole report. */
 export const IETF_STATUS = { healthy: 'pass', degraded: 'warn', unhealthy: 'fail' } as const
 
+/**
+ * The top-level `output` of a report that is not healthy: which checks fail (names only, so it
+ * is safe on public probes), or undefined when every check passes.
+ */
+export function reportOutput(report: HealthReport): string | undefined {
+  const critical = failingChecks(report, true)
+  const other = failingChecks(report, false)
+  const parts: string[] = []
+  if (critical.length > 0) parts.push(`critical checks failing: ${critical.join(', ')}`)
+  if (other.length > 0) parts.push(`non-critical checks failing: ${other.join(', ')}`)
+  return parts.length === 0 ? undefined : parts.join('; ')
+}
+
+function isObservation(value: unknown): value is Observation {
+  const shaped = value as Partial<Observation> | null | undefined
+  return (
+    typeof shaped?.measurement === 'string' &&
+    typeof shaped.unit === 'string' &&
+    typeof shaped.value === 'number' &&
+    Number.isFinite(shaped.value)
+  )
+}
+
+/** A check's reading from its (already redacted) details; a throwing `observe` gives none. */
+function observation(
+  check: ResolvedCheck | undefined,
+  result: CheckResult,
+): Observation | undefined {
+  if (check?.check.observe === undefined || result.details === undefined) return undefined
+  try {
+    const observed = check.check.observe(result.details)
+    return isObservation(observed) ? observed : undefined
+  } catch {
+    return undefined
+  }
+}
+
 type IetfCheck = {
+  componentType: ComponentType
   status: 'pass' | 'warn' | 'fail'
   observedValue: number
-  observedUnit: 'ms'
+  observedUnit: string
   time: string
   output?: string
 }
 
 /**
- * The `checks` member of an IETF body: one `<name>:responseTime` entry per
- * check, each an array as the draft requires. `detailed` puts the error text
- * in `output`; otherwise `output` only says `timeout` or `error`.
+ * The `checks` member of an IETF body: one `<name>:<measurement>` entry per check, each an
+ * array as the draft requires, with the check's `componentType`. A check with a reading (heap, disk, event loop) reports it;
+ * any other its response time in ms. `detailed` puts the error text in `output`; otherwise
+ * `output` only says `timeout` or `error`.
  */
 export function ietfChecks(
   report: HealthReport,
+  checks: ReadonlyMap<string, ResolvedCheck>,
   detailed: boolean,
   failingCriticalOnly: boolean,
 ): Record<string, IetfCheck[]> {
   const out: Record<string, IetfCheck[]> = {}
   for (const [name, result] of Object.entries(report.checks)) {
     if (failingCriticalOnly && (result.status === 'pass' || !result.critical)) continue
+    const check = checks.get(name)
+    const observed = observation(check, result)
     const entry: IetfCheck = {
+      componentType: check?.componentType ?? 'component',
       status: ietfStatus(result),
-      observedValue: result.durationMs,
-      observedUnit: 'ms',
+      observedValue: observed?.value ?? result.durationMs,
+      observedUnit: observed?.unit ?? 'ms',
       time: report.timestamp,
     }
     if (result.status === 'fail') {
@@ -120,7 +162,7 @@ export function ietfChecks(
           ? 'timeout'
           : 'error'
     }
-    out[`${name}:responseTime`] = [entry]
+    out[`${name}:${observed?.measurement ?? 'responseTime'}`] = [entry]
   }
   return out
 }

@@ -4,13 +4,16 @@ export interface CheckResult {
   status: 'pass' | 'fail'
   /** Whether this check's failure makes the service unhealthy and not ready. */
   critical: boolean
-  /** How long the check took, in milliseconds (the timeout when it timed out). */
+  /** How long the check took, in milliseconds (the time waited when it timed out). */
   durationMs: number
   /** Why it failed, one line, credentials removed; absent on pass. */
   error?: string
   /** True when the failure was the check's `timeoutMs` passing. */
   timedOut?: boolean
-  /** What the check resolved with, JSON-safe with strings redacted; absent when it resolved with nothing. */
+  /**
+   * What the check resolved with (or the reading a `CheckFailedError` carried), JSON-safe,
+   * strings redacted and secret-named keys masked; absent when there was none.
+   */
   details?: unknown
 }
 
@@ -36,4 +39,11 @@ export function overallStatus(checks: Record<string, CheckResult>): HealthStatus
     status = 'degraded'
   }
   return status
+}
+
+/** The names of the failing checks, critical or not. */
+export function failingChecks(report: HealthReport, critical: boolean): string[] {
+  return Object.entries(report.checks)
+    .filter(([, result]) => result.status === 'fail' && result.critical === critical)
+    .map(([name]) => name)
 }

@@ -51,7 +51,7 @@ describe('healthPlugin', () => {
     const app = Fastify()
     onTestFinished(() => app.close())
     await expect(app.register(healthPlugin, { timeoutMs: -5 })).rejects.toThrow(
-      '`timeoutMs` must be a positive integer of milliseconds (got -5)',
+      '`timeoutMs` must be an integer of milliseconds from 1 to 2147483647 (got -5)',
     )
   })
 

@@ -229,7 +229,11 @@ describe('readiness and startup', () => {
     const health = createHealth({ startup: 'manual' })
     expect(await health.answer('startup')).toEqual({
       statusCode: 503,
-      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': '21',
+        'cache-control': 'no-store',
+      },
       body: '{"status":"starting"}',
     })
     expect(JSON.parse((await health.answer('ready')).body)).toEqual({

@@ -25,16 +25,30 @@ const bad = (options: unknown) => () => createHealth(options as HealthOptions)
 
 describe('createHealth options', () => {
   it.each([
-    [{ timeoutMs: -5 }, '`timeoutMs` must be a positive integer of milliseconds (got -5)'],
-    [{ timeoutMs: 1.5 }, '`timeoutMs` must be a positive integer of milliseconds (got 1.5)'],
-    [{ cacheMs: -1 }, '`cacheMs` must be a non-negative integer of milliseconds (got -1)'],
+    [
+      { timeoutMs: -5 },
+      '`timeoutMs` must be an integer of milliseconds from 1 to 2147483647 (got -5)',
+    ],
+    [
+      { timeoutMs: 1.5 },
+      '`timeoutMs` must be an integer of milliseconds from 1 to 2147483647 (got 1.5)',
+    ],
+    [
+      { timeoutMs: 3e9 },
+      '`timeoutMs` must be an integer of milliseconds from 1 to 2147483647 (got 3000000000)',
+    ],
+    [{ cacheMs: -1 }, '`cacheMs` must be an integer of milliseconds from 0 to 2147483647 (got -1)'],
     [
       { intervalMs: '1000' },
-      '`intervalMs` must be a non-negative integer of milliseconds (got "1000")',
+      '`intervalMs` must be an integer of milliseconds from 0 to 2147483647 (got "1000")',
+    ],
+    [
+      { intervalMs: 2 ** 31 },
+      '`intervalMs` must be an integer of milliseconds from 0 to 2147483647 (got 2147483648)',
     ],
     [
       { checks: { db: 'SELECT 1' } },
-      '`checks.db` must be a function or { check, critical, timeoutMs } (got "SELECT 1")',
+      '`checks.db` must be a function or { check, critical, timeoutMs, componentType } (got "SELECT 1")',
     ],
     [{ checks: { db: { check: 42 } } }, '`checks.db.check` must be a function (got 42)'],
     [
@@ -43,10 +57,18 @@ describe('createHealth options', () => {
     ],
     [
       { checks: { db: { check: () => {}, timeoutMs: 0 } } },
-      '`checks.db.timeoutMs` must be a positive integer of milliseconds (got 0)',
+      '`checks.db.timeoutMs` must be an integer of milliseconds from 1 to 2147483647 (got 0)',
+    ],
+    [
+      { checks: { db: { check: () => {}, timeout: 5 } } },
+      '`checks.db.timeout` is not an option of checks.db; did you mean `checks.db.timeoutMs`? (options: check, critical, timeoutMs, componentType) (got 5)',
+    ],
+    [
+      { checks: { db: { check: () => {}, componentType: 'db' } } },
+      "`checks.db.componentType` must be one of 'component', 'datastore', 'system' (got \"db\")",
     ],
     [{ checks: [] }, '`checks` must be an object of named checks (got an array)'],
-    [{ startup: 'later' }, "`startup` must be 'immediate' or 'manual' (got \"later\")"],
+    [{ startup: 'later' }, "`startup` must be one of 'immediate', 'manual' (got \"later\")"],
     [{ paths: { ready: '/live' } }, '`paths.ready` must differ from `paths.live` (got "/live")'],
     [
       { paths: { health: '/h', detailed: '/h' } },
@@ -54,24 +76,32 @@ describe('createHealth options', () => {
     ],
     [
       { paths: { metrics: '/metrics' } },
-      '`paths.metrics` is not a probe (probes: live, ready, health, detailed, startup) (got "/metrics")',
+      '`paths.metrics` is not an option of paths (options: live, ready, health, detailed, startup) (got "/metrics")',
     ],
     [
       { paths: { live: 'live' } },
       '`paths.live` must be a path starting with `/`, without query or spaces (got "live")',
     ],
     [
-      { detailsToken: 'short-secret' },
-      '`detailsToken` must be a string of at least 16 characters (got 12 characters)',
+      { token: 'short-secret' },
+      '`token` must be a string of at least 16 characters (got 12 characters)',
+    ],
+    [
+      { token: 'a token with spaces in it' },
+      '`token` must not contain whitespace (got 25 characters)',
     ],
     [{ exposeDetails: 'no' }, '`exposeDetails` must be a boolean (got "no")'],
     [
       { logger: console.log },
-      '`logger` must have info, warn and error methods (pino-shaped) (got a function)',
+      '`logger` must be false or have info, warn and error methods (pino-shaped) (got a function)',
     ],
     [
       { timeout: 2000 },
-      '`timeout` is not an option of createHealth (options: checks, timeoutMs, cacheMs, intervalMs, startup, version, environment, exposeDetails, detailsToken, paths, logger) (got 2000)',
+      '`timeout` is not an option of createHealth; did you mean `timeoutMs`? (options: checks, timeoutMs, cacheMs, intervalMs, startup, version, environment, exposeDetails, token, paths, logger) (got 2000)',
+    ],
+    [
+      { detailsToken: 'a-token-of-24-characters' },
+      '`detailsToken` is not an option of createHealth (options: checks, timeoutMs, cacheMs, intervalMs, startup, version, environment, exposeDetails, token, paths, logger) (got "a-token-of-24-characters")',
     ],
   ])('rejects %o', (options, message) => {
     const error = thrown(bad(options))
@@ -83,12 +113,16 @@ describe('createHealth options', () => {
   })
 
   it('never prints the token it rejects', () => {
-    expect((thrown(bad({ detailsToken: 'hunter2' })) as Error).message).not.toContain('hunter2')
+    for (const token of ['hunter2', 'a long token with a space']) {
+      expect((thrown(bad({ token })) as Error).message).not.toContain(token)
+    }
   })
 
-  it('has the documented defaults', () => {
+  it('has the documented defaults, frozen all the way down', () => {
+    expect(Object.isFrozen(DEFAULTS)).toBe(true)
+    expect(Object.isFrozen(DEFAULTS.paths)).toBe(true)
     expect(DEFAULTS).toEqual({
-      timeoutMs: 2000,
+      timeoutMs: 800,
       cacheMs: 1000,
       intervalMs: 0,
       startup: 'immediate',
@@ -130,29 +164,40 @@ describe('checker options', () => {
     [() => httpCheck('ftp://files.example'), '`url` must be an absolute http(s) URL (got "ftp:")'],
     [
       () => httpCheck('http://x', { timeoutMs: 0 }),
-      '`timeoutMs` must be a positive integer of milliseconds (got 0)',
+      '`timeoutMs` must be an integer of milliseconds from 1 to 2147483647 (got 0)',
     ],
     [
       () => httpCheck('http://x', { expect: true as never }),
-      '`expect` must be a function (body) => boolean (got true)',
+      '`expect` must be a function (got true)',
+    ],
+    [
+      () => httpCheck('http://x', { timeout: 1 } as never),
+      '`timeout` is not an option of httpCheck; did you mean `timeoutMs`? (options: timeoutMs, expect, headers) (got 1)',
     ],
     [
       () => heapCheck({ maxUsedRatio: 90 }),
       '`maxUsedRatio` must be a number above 0 and at most 1 (got 90)',
     ],
-    [() => diskCheck({ path: '' }), '`path` must be a non-empty path (got "")'],
-    [() => diskCheck({ minFreeRatio: 5 }), '`minFreeRatio` must be a number from 0 to 1 (got 5)'],
+    [() => diskCheck({ path: '' }), '`path` must be a non-empty string (got "")'],
+    [
+      () => diskCheck({ minFreeRatio: 5 }),
+      '`minFreeRatio` must be a number from 0 and at most 1 (got 5)',
+    ],
     [
       () => diskCheck({ minFreeBytes: -1 }),
-      '`minFreeBytes` must be a non-negative integer of bytes (got -1)',
+      '`minFreeBytes` must be an integer at least 0 (got -1)',
     ],
     [
       () => eventLoopCheck({ maxDelayMs: -1 }),
-      '`maxDelayMs` must be a positive integer of milliseconds (got -1)',
+      '`maxDelayMs` must be an integer of milliseconds from 1 to 2147483647 (got -1)',
     ],
     [
       () => eventLoopCheck({ percentile: 101 }),
-      '`percentile` must be a number above 0 and at most 100 (got 101)',
+      '`percentile` must be a finite number above 0 and at most 100 (got 101)',
+    ],
+    [
+      () => heapCheck({ maxUsed: 0.5 } as never),
+      '`maxUsed` is not an option of heapCheck; did you mean `maxUsedRatio`? (options: maxUsedRatio) (got 0.5)',
     ],
   ])('%#: rejects a bad option at creation', (create, message) => {
     const error = thrown(create)

@@ -13,10 +13,7 @@ describe('redact', () => {
     ],
     ['redis://:s3cret@cache:6379', 'redis://:***@cache:6379'],
     ['https://ghp_token123@github.com/x', 'https://***@github.com/x'],
-    [
-      'request failed {"Authorization":"Bearer s3cret"}',
-      'request failed {"Authorization":"Bearer ***"}',
-    ],
+    ['request failed {"Authorization":"Bearer s3cret"}', 'request failed {"Authorization":"***"}'],
     ['Authorization: Basic YXBwOnMzY3JldA==', 'Authorization: Basic ***'],
     ['host=db user=app password=s3cret dbname=app', 'host=db user=app password=*** dbname=app'],
     ['{"token":"s3cret","apiKey":"k"}', '{"token":"***","apiKey":"***"}'],

@@ -1,7 +1,9 @@
 import { statfs } from 'node:fs/promises'
-import { InvalidOptionError, shown } from '../errors.js'
+import { integer, optional, optionsObject, ratio, text } from '@uptimekit/internal'
+import { CheckFailedError } from '../errors.js'
 import type { HealthCheck } from '../options.js'
 import { raceAbort } from './abortable.js'
+import { reading } from './reading.js'
 
 /** Options of `diskCheck()`. */
 export interface DiskCheckOptions {
@@ -33,49 +35,39 @@ const MB = 1024 * 1024
 
 /**
  * Checks free disk space with `fs.statfs` (raced against the signal: a hung
- * network mount must not hold the probe). Details: `{ freeBytes, totalBytes, freeRatio }`.
+ * network mount must not hold the probe). Details: `{ freeBytes, totalBytes, freeRatio }`;
+ * IETF reading `free` in percent.
  */
 export function diskCheck(options: DiskCheckOptions = {}): HealthCheck {
-  const path = options.path ?? DISK_CHECK_DEFAULTS.path
-  if (typeof path !== 'string' || path === '') {
-    throw new InvalidOptionError('path', 'must be a non-empty path', shown(path))
-  }
-  const { minFreeBytes } = options
-  if (minFreeBytes !== undefined && !(Number.isSafeInteger(minFreeBytes) && minFreeBytes >= 0)) {
-    throw new InvalidOptionError(
-      'minFreeBytes',
-      'must be a non-negative integer of bytes',
-      shown(minFreeBytes),
-    )
-  }
-  const minFreeRatio =
-    options.minFreeRatio ??
-    (minFreeBytes === undefined ? DISK_CHECK_DEFAULTS.minFreeRatio : undefined)
-  if (
-    minFreeRatio !== undefined &&
-    (typeof minFreeRatio !== 'number' || !(minFreeRatio >= 0 && minFreeRatio <= 1))
-  ) {
-    throw new InvalidOptionError(
-      'minFreeRatio',
-      'must be a number from 0 to 1',
-      shown(minFreeRatio),
-    )
-  }
-  return async (signal) => {
+  const given = optionsObject('diskCheck', options, ['path', 'minFreeRatio', 'minFreeBytes'])
+  const path = text('path', given.path ?? DISK_CHECK_DEFAULTS.path)
+  const minFreeBytes = optional(given.minFreeBytes, (v) => integer('minFreeBytes', v, { min: 0 }))
+  const minFreeRatio = optional(
+    given.minFreeRatio ??
+      (minFreeBytes === undefined ? DISK_CHECK_DEFAULTS.minFreeRatio : undefined),
+    (v) => ratio('minFreeRatio', v, true),
+  )
+  const check: HealthCheck = async (signal) => {
     const stats = await raceAbort(statfs(path), signal)
     const totalBytes = stats.blocks * stats.bsize
     const freeBytes = stats.bavail * stats.bsize
     const freeRatio = totalBytes === 0 ? 0 : Math.round((freeBytes / totalBytes) * 1000) / 1000
+    const details = { freeBytes, totalBytes, freeRatio }
     if (minFreeBytes !== undefined && freeBytes < minFreeBytes) {
-      throw new Error(
+      throw new CheckFailedError(
         `${path}: ${(freeBytes / MB).toFixed(0)} MB free, below ${(minFreeBytes / MB).toFixed(0)} MB`,
+        details,
       )
     }
     if (minFreeRatio !== undefined && freeBytes < totalBytes * minFreeRatio) {
-      throw new Error(
+      throw new CheckFailedError(
         `${path}: ${(freeRatio * 100).toFixed(1)}% free, below ${minFreeRatio * 100}%`,
+        details,
       )
     }
-    return { freeBytes, totalBytes, freeRatio }
+    return details
   }
+  check.componentType = 'system'
+  check.observe = (details) => reading(details, 'freeRatio', 'free', 'percent', 100)
+  return check
 }

@@ -1,11 +1,12 @@
-import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8'
-import { ratio } from '../options.js'
+import { heapLimitBytes, heapUsedBytes, optionsObject, ratio } from '@uptimekit/internal'
+import { CheckFailedError } from '../errors.js'
 import type { HealthCheck } from '../options.js'
+import { reading } from './reading.js'
 
 /** Options of `heapCheck()`. */
 export interface HeapCheckOptions {
   /**
-   * Largest share of the heap limit the used old-generation heap may take, in (0, 1].
+   * Largest share of the heap limit the heap in use may take, in (0, 1].
    * @default 0.9
    */
   maxUsedRatio?: number
@@ -18,48 +19,37 @@ export const HEAP_CHECK_DEFAULTS: { readonly maxUsedRatio: 0.9 } = Object.freeze
 
 const MB = 1024 * 1024
 const mb = (bytes: number): string => `${(bytes / MB).toFixed(1)} MB`
-// Scavenged spaces empty themselves on every minor GC; only the rest grows toward the limit.
-const YOUNG_SPACES = new Set(['new_space', 'new_large_object_space'])
-
-/** `--max-old-space-size` in bytes from the command line or NODE_OPTIONS (the last one wins, as in V8). */
-function maxOldSpaceBytes(): number | undefined {
-  const flags = [...(process.env.NODE_OPTIONS ?? '').split(/\s+/), ...process.execArgv]
-  let megabytes: number | undefined
-  for (const flag of flags) {
-    const match = /^--max[-_]old[-_]space[-_]size=(\d+)$/.exec(flag)
-    if (match?.[1] !== undefined) megabytes = Number(match[1])
-  }
-  return megabytes === undefined ? undefined : megabytes * MB
-}
 
 /**
- * Checks the used heap against the heap limit, never against `heapTotal`
- * (V8 keeps `heapTotal` just above what is used, so `heapUsed / heapTotal` is
- * above 90 % in a healthy process most of the time). The limit is
- * `--max-old-space-size` when given, since V8 aborts when the old generation
- * reaches it, else `v8.getHeapStatistics().heap_size_limit`; the used part is
- * the old generation (every space but the scavenged young ones).
- * Details: `{ usedBytes, limitBytes, usedRatio, heapSizeLimitBytes }`.
+ * Checks the heap in use against the size at which V8 ends the process, never against
+ * `heapTotal` (V8 keeps `heapTotal` just above what is used, so `heapUsed / heapTotal` is above
+ * 90 % in a healthy process most of the time) nor against `heap_size_limit` (which adds the
+ * young generation: 256 MB on Node 24 with `--max-old-space-size=64`). The limit is the old
+ * generation's (`--max-old-space-size` when given); the use counts the old generation and what
+ * the young generation holds, since V8 dies when the young survivors no longer fit.
+ * Details: `{ usedBytes, limitBytes, usedRatio }`; IETF reading `utilization` in percent.
  */
 export function heapCheck(options: HeapCheckOptions = {}): HealthCheck {
-  const maxUsedRatio = ratio(
-    'maxUsedRatio',
-    options.maxUsedRatio ?? HEAP_CHECK_DEFAULTS.maxUsedRatio,
-  )
-  const oldSpaceLimit = maxOldSpaceBytes()
-  return () => {
-    const heapSizeLimitBytes = getHeapStatistics().heap_size_limit
-    const limitBytes = oldSpaceLimit ?? heapSizeLimitBytes
-    let usedBytes = 0
-    for (const space of getHeapSpaceStatistics()) {
-      if (!YOUNG_SPACES.has(space.space_name)) usedBytes += space.space_used_size
+  const given = optionsObject('heapCheck', options, ['maxUsedRatio'])
+  const maxUsedRatio = ratio('maxUsedRatio', given.maxUsedRatio ?? HEAP_CHECK_DEFAULTS.maxUsedRatio)
+  const check: HealthCheck = () => {
+    const limitBytes = heapLimitBytes()
+    const usedBytes = heapUsedBytes()
+    const details = {
+      usedBytes,
+      limitBytes,
+      usedRatio: Math.round((usedBytes / limitBytes) * 1000) / 1000,
     }
-    const usedRatio = Math.round((usedBytes / limitBytes) * 1000) / 1000
     if (usedBytes > limitBytes * maxUsedRatio) {
-      throw new Error(
-        `heap used ${mb(usedBytes)} is ${((usedBytes / limitBytes) * 100).toFixed(1)}% of the ${mb(limitBytes)} limit (max ${maxUsedRatio * 100}%)`,
+      const percent = ((usedBytes / limitBytes) * 100).toFixed(1)
+      throw new CheckFailedError(
+        `heap used ${mb(usedBytes)} is ${percent}% of the ${mb(limitBytes)} limit (max ${maxUsedRatio * 100}%)`,
+        details,
       )
     }
-    return { usedBytes, limitBytes, usedRatio, heapSizeLimitBytes }
+    return details
   }
+  check.componentType = 'system'
+  check.observe = (details) => reading(details, 'usedRatio', 'utilization', 'percent', 100)
+  return check
 }

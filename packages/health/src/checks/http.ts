@@ -1,14 +1,13 @@
+import { func, milliseconds, optional, optionsObject, redact } from '@uptimekit/internal'
 import { InvalidOptionError, shown } from '../errors.js'
-import { milliseconds } from '../options.js'
 import type { HealthCheck } from '../options.js'
-import { redact } from '../redact.js'
 
 /** Options of `httpCheck()`. */
 export interface HttpCheckOptions {
   /**
    * The request's own deadline, in milliseconds; the check's signal still
    * aborts it earlier if the health timeout is shorter.
-   * @default 2000
+   * @default 800
    */
   timeoutMs?: number
   /**
@@ -24,7 +23,7 @@ export interface HttpCheckOptions {
 }
 
 /** Defaults of `httpCheck()` options. */
-export const HTTP_CHECK_DEFAULTS: { readonly timeoutMs: 2000 } = Object.freeze({ timeoutMs: 2000 })
+export const HTTP_CHECK_DEFAULTS: { readonly timeoutMs: 800 } = Object.freeze({ timeoutMs: 800 })
 
 /**
  * Checks an upstream over HTTP with a `GET`: passes on 2xx (and `expect`),
@@ -48,12 +47,19 @@ export function httpCheck(url: string | URL, options: HttpCheckOptions = {}): He
   if (target.protocol !== 'http:' && target.protocol !== 'https:') {
     throw new InvalidOptionError('url', 'must be an absolute http(s) URL', shown(target.protocol))
   }
-  const timeoutMs = milliseconds('timeoutMs', options.timeoutMs ?? HTTP_CHECK_DEFAULTS.timeoutMs, 1)
-  const { expect } = options
-  if (expect !== undefined && typeof expect !== 'function') {
-    throw new InvalidOptionError('expect', 'must be a function (body) => boolean', shown(expect))
+  const given = optionsObject('httpCheck', options, ['timeoutMs', 'expect', 'headers'])
+  const timeoutMs = milliseconds('timeoutMs', given.timeoutMs ?? HTTP_CHECK_DEFAULTS.timeoutMs)
+  const expect = optional(given.expect, (v) => func<(body: string) => boolean>('expect', v))
+  let headers: Headers
+  try {
+    headers = new Headers(given.headers as Record<string, string> | undefined)
+  } catch {
+    throw new InvalidOptionError(
+      'headers',
+      'must be an object of header names and values',
+      shown(given.headers),
+    )
   }
-  const headers = new Headers(options.headers)
   if (target.username !== '' || target.password !== '') {
     const user = decodeURIComponent(target.username)
     const credentials = `${user}:${decodeURIComponent(target.password)}`
