@@ -96,7 +96,8 @@ async function main() {
   // BENCH_QUICK=1: a short run that only checks the benchmark itself works.
   const quick = process.env.BENCH_QUICK === '1'
   // BENCH_ONLY=cost|tail|failure|nginx: one section.
-  const runs = (section) => process.env.BENCH_ONLY === undefined || process.env.BENCH_ONLY === section
+  const runs = (section) =>
+    process.env.BENCH_ONLY === undefined || process.env.BENCH_ONLY === section
   const child = fork(here, ['--upstreams'], { stdio: 'inherit' })
   const ask = (message) =>
     new Promise((resolve) => {
@@ -249,10 +250,12 @@ async function main() {
     'random',
     'consistent-hash',
   ]
-  for (const [title, bad] of !runs('tail') ? [] : [
-    ['one upstream 10x slower (50 ms instead of 5 ms)', { serviceMs: 50, concurrency: 4 }],
-    ['one upstream answering 503 at once', { serviceMs: 0, concurrency: 4, mode: '503' }],
-  ]) {
+  for (const [title, bad] of !runs('tail')
+    ? []
+    : [
+        ['one upstream 10x slower (50 ms instead of 5 ms)', { serviceMs: 50, concurrency: 4 }],
+        ['one upstream answering 503 at once', { serviceMs: 0, concurrency: 4, mode: '503' }],
+      ]) {
     const rows = []
     const healthyUrls = urlsOf(await ask({ cmd: 'start', specs: [fast, fast, fast] }))
     const healthy = createBalancer({ upstreams: healthyUrls, logger: false })
@@ -371,7 +374,9 @@ async function main() {
       })
     const startNginx = async (urls, method) => {
       const port = await freePort()
-      const servers = urls.map((u) => `    server ${u.slice(7)} max_fails=3 fail_timeout=10s;`).join('\n')
+      const servers = urls
+        .map((u) => `    server ${u.slice(7)} max_fails=3 fail_timeout=10s;`)
+        .join('\n')
       writeFileSync(
         join(dir, 'nginx.conf'),
         `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
@@ -433,20 +438,28 @@ ${servers}
       ['gateway round-robin', (urls) => startGateway(urls, 'round-robin')],
       ['gateway least-response-time', (urls) => startGateway(urls, 'least-response-time')],
     ]
-    console.log(`\n## Gateway vs nginx (${nginx.stderr.trim()}): one of three instances 10x slower; ${RATE} req/s open loop for ${SECONDS} s\n`)
+    console.log(
+      `\n## Gateway vs nginx (${nginx.stderr.trim()}): one of three instances 10x slower; ${RATE} req/s open loop for ${SECONDS} s\n`,
+    )
     console.log('| proxy | p50 ms | p99 ms | share to the slow instance | client errors |')
     console.log('|---|---:|---:|---:|---:|')
     for (const [name, make] of proxies) {
-      const urls = urlsOf(await ask({ cmd: 'start', specs: [fast, fast, { serviceMs: 50, concurrency: 4 }] }))
+      const urls = urlsOf(
+        await ask({ cmd: 'start', specs: [fast, fast, { serviceMs: 50, concurrency: 4 }] }),
+      )
       const proxy = await make(urls)
       const client = new Pool(proxy.url)
       await ask({ cmd: 'counts' })
       const r = await openLoop(client, [proxy.url], RATE, SECONDS)
       await client.close()
       await proxy.stop()
-      console.log(`| ${name} | ${f(r.p50)} | ${f(r.p99)} | ${f(shareOfBad(r) * 100)} % | ${r.errors} / ${r.total} |`)
+      console.log(
+        `| ${name} | ${f(r.p50)} | ${f(r.p99)} | ${f(shareOfBad(r) * 100)} % | ${r.errors} / ${r.total} |`,
+      )
     }
-    console.log(`\n## Gateway vs nginx: rolling restart of three instances (each stopped gracefully for 1 s, one after another) under ${RATE} req/s GET\n`)
+    console.log(
+      `\n## Gateway vs nginx: rolling restart of three instances (each stopped gracefully for 1 s, one after another) under ${RATE} req/s GET\n`,
+    )
     console.log('| proxy | failed requests | p99 ms |')
     console.log('|---|---:|---:|')
     for (const [name, make] of proxies) {
@@ -458,7 +471,9 @@ ${servers}
       const r = await openLoop(client, [proxy.url], RATE, SECONDS, (t) => {
         if (step < steps.length && t >= steps[step]) {
           const index = Math.floor(step / 2)
-          void ask(step % 2 === 0 ? { cmd: 'stopOne', index } : { cmd: 'startOne', index, spec: fast })
+          void ask(
+            step % 2 === 0 ? { cmd: 'stopOne', index } : { cmd: 'startOne', index, spec: fast },
+          )
           step++
         }
       })
