@@ -1,6 +1,7 @@
 import { errorText, monotonicMs, type Logger } from '@uptimekit/internal'
 import { CLOSED, type Circuit, type CircuitState } from './circuit.js'
 import { ConsecutiveFailures } from './consecutive-failures.js'
+import { Deadlines } from './deadlines.js'
 import { CallTimeoutError, CircuitOpenError } from './errors.js'
 import type {
   FailureEvent,
@@ -46,6 +47,8 @@ export class CircuitBreaker {
   private readonly successThreshold: number
   private readonly resetTimeoutMs: number
   private readonly callTimeoutMs: number | undefined
+  /** Made on the first timed call, so an idle breaker holds none. */
+  private deadlines: Deadlines | undefined
   private readonly halfOpenMaxCalls: number
   private readonly isFailure: ((error: unknown) => boolean) | undefined
   private readonly slowCallMs: number | undefined
@@ -107,7 +110,8 @@ export class CircuitBreaker {
     const startedAt = this.clockNeeded ? monotonicMs() : NO_START
     const timeoutMs = this.callTimeoutMs
     if (timeoutMs !== undefined) {
-      return callWithTimeout(fn, timeoutMs, signal, {
+      this.deadlines ??= new Deadlines(timeoutMs)
+      return callWithTimeout(fn, this.deadlines, signal, {
         succeeded: () => this.succeeded(generation, startedAt),
         errored: (error) => this.settleError(generation, startedAt, error, signal),
         timedOut: () => this.timedOut(generation, startedAt, timeoutMs, signal),

@@ -10,6 +10,7 @@ import {
   ratio,
   resolveLogger,
   shown,
+  stderrLogger,
   text,
   type Logger,
   type LoggerOption,
@@ -265,6 +266,11 @@ const RETRY_KEYS = ['retries', 'minDelayMs', 'maxDelayMs', 'factor', 'jitter', '
 const GUARD_KEYS = ['isFailureStatus', 'onOpen']
 const FASTIFY_REGISTER_KEYS = ['prefix', 'logLevel', 'logSerializers']
 
+const NAME = '@uptimekit/breaker'
+// The default logger is stateless and frozen, so every breaker shares one instead of making its
+// own (10,000 idle breakers would otherwise hold 10,000 copies).
+const DEFAULT_LOGGER: Logger = stderrLogger(NAME)
+
 const or = <T>(value: T | undefined, fallback: T): T => (value === undefined ? fallback : value)
 
 function resolveWindow(input: unknown): ResolvedWindowOptions | undefined {
@@ -345,7 +351,7 @@ export function resolveBreakerOptions(input: unknown): ResolvedBreakerOptions {
     isFailure: optional(o.isFailure, (v) => func<(error: unknown) => boolean>('isFailure', v)),
     window,
     backoff: resolveBackoff(o.backoff, resetTimeoutMs),
-    logger: resolveLogger('logger', o.logger, '@uptimekit/breaker'),
+    logger: o.logger === undefined ? DEFAULT_LOGGER : resolveLogger('logger', o.logger, NAME),
   }
 }
 

@@ -1,3 +1,5 @@
+import type { Deadlines } from './deadlines.js'
+
 /** How a call under a deadline reports back; exactly one of the three runs, once. */
 export interface TimedCallOutcome {
   /** `fn` fulfilled in time. */
@@ -9,13 +11,14 @@ export interface TimedCallOutcome {
 }
 
 /**
- * Runs `fn` with a signal of its own that aborts when `timeoutMs` passes or `signal` aborts.
+ * Runs `fn` with a signal of its own that aborts when its deadline in `deadlines` passes or
+ * `signal` aborts.
  * The returned promise settles with `fn`'s outcome, or rejects with `timedOut()`'s error at the
  * deadline even if `fn` ignores its signal; a late outcome is then dropped.
  */
 export function callWithTimeout<T>(
   fn: (signal: AbortSignal) => T | PromiseLike<T>,
-  timeoutMs: number,
+  deadlines: Deadlines,
   signal: AbortSignal | undefined,
   outcome: TimedCallOutcome,
 ): Promise<T> {
@@ -27,17 +30,16 @@ export function callWithTimeout<T>(
     const finish = (): boolean => {
       if (done) return false
       done = true
-      clearTimeout(timer)
+      cancelDeadline()
       signal?.removeEventListener('abort', forwardAbort)
       return true
     }
-    // Not unref()ed: a pending call must still time out when nothing else keeps the process up.
-    const timer = setTimeout(() => {
+    const cancelDeadline = deadlines.add(() => {
       if (!finish()) return
       const error = outcome.timedOut()
       controller.abort(error)
       reject(error)
-    }, timeoutMs)
+    })
     signal?.addEventListener('abort', forwardAbort, { once: true })
     let pending: T | PromiseLike<T>
     try {
