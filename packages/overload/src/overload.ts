@@ -55,8 +55,9 @@ export interface OverloadSnapshot extends PressureReadings {
   /** Requests waiting for a slot now. */
   readonly queued: number
   /**
-   * Share (0..1) of the way from no shedding to shedding critical requests too, driven by the
-   * delay and heap signals: sheddable requests are all shed from 1/3, normal ones from 2/3.
+   * How hard the delay and heap signals shed (0..1): at level L a share min(1, 3L) of sheddable
+   * requests and min(1, max(0, 3L - 1)) of normal ones is shed, and while the heap is over its
+   * limit max(0, 3L - 2) of critical ones.
    */
   readonly shedLevel: number
   /** Requests admitted since creation (exempt paths not counted). */
@@ -123,8 +124,13 @@ const LEVEL_STEP = 0.05
 // Below this the halving level counts as zero.
 const LEVEL_FLOOR = 0.01
 
-/** The share of requests of `priority` shed at `level`: sheddable first, critical last. */
-function levelShare(priority: OverloadPriority, level: number): number {
+/**
+ * The share of requests of `priority` shed at `level`: sheddable ones first, then normal ones.
+ * Critical requests are shed by the level only for the heap, whose exhaustion ends the process;
+ * a slow loop sheds them only once they waited past `maxQueueWaitMs`.
+ */
+function levelShare(priority: OverloadPriority, level: number, reason: ShedReason): number {
+  if (priority === 'critical' && reason !== 'heap') return 0
   const offset = priority === 'sheddable' ? 0 : priority === 'normal' ? 1 : 2
   return Math.min(1, Math.max(0, 3 * level - offset))
 }
@@ -302,7 +308,9 @@ export function createOverload(options: OverloadOptions = {}): Overload {
       const given = request.priority
       const priority = given === 'critical' || given === 'sheddable' ? given : 'normal'
       const waitedMs = turn.busyMs(monotonicMs())
-      if (level > 0 && Math.random() < levelShare(priority, level)) return shed(levelReason)
+      if (level > 0 && Math.random() < levelShare(priority, level, levelReason)) {
+        return shed(levelReason)
+      }
       const allowance = allowanceMs(priority)
       if (waitedMs > allowance) return shed('event_loop_backlog')
       if (inFlight < limiter.limit) {
