@@ -21,11 +21,16 @@ interface PackageCase {
   readonly timer: string
   /** The Fastify plugin and the options it registers with, on top of a valid base. */
   plugin(): Promise<{ plugin: FastifyPluginAsync<never>; options: (extra: object) => object }>
+  /** An option the plugin must refuse, where its options differ from `construct`'s. */
+  readonly pluginBad?: readonly [string, unknown]
   /** Stops what `construct` started. */
   release?(made: unknown): void | Promise<void>
 }
 
 const idleServer = () => createServer()
+const SECRET = 'a-conformance-secret-of-32-characters-or-more'
+// A pool that never reaches a database: the replica set's probes fail, nothing else is needed.
+const unreachablePool = () => ({ query: () => Promise.reject(new Error('no database here')) })
 const closable = (made: unknown) =>
   (made as { close?: () => unknown } | null)?.close?.() as void | Promise<void>
 
@@ -92,6 +97,98 @@ const CASES: PackageCase[] = [
       options: (extra) => extra,
     }),
   },
+  {
+    name: '@uptimekit/session',
+    construct: async (options) => {
+      const { createRedisClient } = await import('@uptimekit/session')
+      const redis = createRedisClient('redis://127.0.0.1:6379', { logger: false })
+      onTestFinished(() => redis.disconnect())
+      return (await import('@uptimekit/session/express')).redisSession({
+        redis,
+        secret: SECRET,
+        logger: false,
+        ...options,
+      })
+    },
+    bad: ['secret', 'too short'],
+    typo: ['ttlSecond', 'ttlSeconds'],
+    timer: 'unavailableTimeoutMs',
+    plugin: async () => {
+      const { createRedisClient } = await import('@uptimekit/session')
+      const redis = createRedisClient('redis://127.0.0.1:6379', { logger: false })
+      onTestFinished(() => redis.disconnect())
+      return {
+        plugin: (await import('@uptimekit/session/fastify')).redisSessionPlugin,
+        options: (extra) => ({ redis, secret: SECRET, logger: false, ...extra }),
+      }
+    },
+  },
+  {
+    name: '@uptimekit/balancer',
+    construct: async (options) =>
+      (await import('@uptimekit/balancer')).createBalancer({
+        upstreams: ['http://127.0.0.1:9'],
+        logger: false,
+        ...options,
+      }),
+    bad: ['strategy', 'fastest'],
+    typo: ['stratgy', 'strategy'],
+    timer: 'failTimeoutMs',
+    plugin: async () => {
+      const balancer = (await import('@uptimekit/balancer')).createBalancer({
+        upstreams: ['http://127.0.0.1:9'],
+        logger: false,
+      })
+      onTestFinished(() => balancer.close())
+      return {
+        plugin: (await import('@uptimekit/balancer/fastify')).proxyPlugin,
+        options: (extra) => ({ balancer, ...extra }),
+      }
+    },
+    pluginBad: ['prefix', 5],
+    release: closable,
+  },
+  {
+    name: '@uptimekit/overload',
+    construct: async (options) =>
+      (await import('@uptimekit/overload')).createOverload({ logger: false, ...options }),
+    bad: ['maxQueueWaitMs', -1],
+    typo: ['maxQueueWait', 'maxQueueWaitMs'],
+    timer: 'maxQueueWaitMs',
+    plugin: async () => ({
+      plugin: (await import('@uptimekit/overload/fastify')).overloadPlugin,
+      options: (extra) => extra,
+    }),
+    pluginBad: ['overload', 'not a shedder'],
+    release: closable,
+  },
+  {
+    name: '@uptimekit/replicas',
+    construct: async (options) =>
+      (await import('@uptimekit/replicas')).createReplicaSet({
+        kind: 'pg',
+        nodes: [unreachablePool()],
+        logger: false,
+        ...options,
+      }),
+    bad: ['maxLagSeconds', -1],
+    typo: ['intervalMS', 'intervalMs'],
+    timer: 'intervalMs',
+    plugin: async () => {
+      const db = (await import('@uptimekit/replicas')).createReplicaSet({
+        kind: 'pg',
+        nodes: [unreachablePool()],
+        logger: false,
+      })
+      onTestFinished(() => db.close())
+      return {
+        plugin: (await import('@uptimekit/replicas/fastify')).replicasPlugin,
+        options: (extra) => ({ db, secret: SECRET, ...extra }),
+      }
+    },
+    pluginBad: ['secret', 'too short'],
+    release: closable,
+  },
 ]
 
 const invalidOptionClasses = (): (new (...args: never[]) => unknown)[] =>
@@ -99,9 +196,11 @@ const invalidOptionClasses = (): (new (...args: never[]) => unknown)[] =>
     (require(name) as { InvalidOptionError: new (...args: never[]) => unknown }).InvalidOptionError,
   ])
 
-async function thrown(fn: () => unknown): Promise<unknown> {
+/** What constructing with `options` gives: the error thrown, or the object (then released). */
+async function attempt(pkg: PackageCase, options: Record<string, unknown>): Promise<unknown> {
   try {
-    const made = await fn()
+    const made = await pkg.construct(options)
+    await pkg.release?.(made)
     return made
   } catch (error) {
     return error
@@ -111,20 +210,20 @@ async function thrown(fn: () => unknown): Promise<unknown> {
 describe.each(CASES)('$name', (pkg) => {
   it('refuses a bad option with InvalidOptionError naming it', async () => {
     const [option, value] = pkg.bad
-    const error = await thrown(() => pkg.construct({ [option]: value }))
+    const error = await attempt(pkg, { [option]: value })
     expect(error).toMatchObject({ code: 'UPTIMEKIT_INVALID_OPTION', option })
     expect((error as Error).message).toContain(`\`${option}\``)
   })
 
   it('refuses an unknown option, naming the one it was likely meant to be', async () => {
     const [typo, meant] = pkg.typo
-    const error = await thrown(() => pkg.construct({ [typo]: 1 }))
+    const error = await attempt(pkg, { [typo]: 1 })
     expect(error).toMatchObject({ code: 'UPTIMEKIT_INVALID_OPTION', option: typo })
     expect((error as Error).message).toContain(`did you mean \`${meant}\``)
   })
 
   it('refuses a timer option past 2^31-1 ms, which Node would fire at once', async () => {
-    const error = await thrown(() => pkg.construct({ [pkg.timer]: 3e9 }))
+    const error = await attempt(pkg, { [pkg.timer]: 3e9 })
     expect(error).toMatchObject({ code: 'UPTIMEKIT_INVALID_OPTION', option: pkg.timer })
   })
 
@@ -132,13 +231,13 @@ describe.each(CASES)('$name', (pkg) => {
     const { plugin, options } = await pkg.plugin()
     const app = Fastify()
     onTestFinished(() => app.close())
-    const [option, value] = pkg.bad
+    const [option, value] = pkg.pluginBad ?? pkg.bad
     void app.register(plugin, options({ [option]: value }) as never)
     await expect(app.ready()).rejects.toMatchObject({ code: 'UPTIMEKIT_INVALID_OPTION' })
   })
 
   it('throws an error every other package, ESM or CommonJS, recognises with instanceof', async () => {
-    const error = await thrown(() => pkg.construct({ [pkg.bad[0]]: pkg.bad[1] }))
+    const error = await attempt(pkg, { [pkg.bad[0]]: pkg.bad[1] })
     for (const InvalidOptionError of invalidOptionClasses()) {
       expect(error).toBeInstanceOf(InvalidOptionError)
     }
