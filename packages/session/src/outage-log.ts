@@ -56,7 +56,17 @@ async function clusterHealthy(cluster: Cluster): Promise<boolean> {
 }
 
 /**
- * The same two lines for a cluster: the outage starts at the first node or cluster error; while
+ * Whether the client's slot map routes any slot to `node` (`host:port`), as master or replica;
+ * true before the map is known.
+ */
+function servesSlots(cluster: Cluster, node: string): boolean {
+  const { slots } = cluster
+  return slots.length === 0 || slots.some((owners) => owners?.includes(node))
+}
+
+/**
+ * The same two lines for a cluster: the outage starts at the first cluster error or error of a
+ * node the client routes slots to (errors of a node it no longer uses are not one); while
  * it lasts, an unref'd check every 500 ms asks every master, and the recovery is logged once they
  * all answer and the cluster state is ok again. A node's address is logged, never its password.
  */
@@ -78,6 +88,9 @@ export function logClusterOutages(cluster: Cluster, where: string, logger: Logge
   }
   const down = (err: unknown, node?: unknown): void => {
     if (outageSince !== undefined) return
+    // A node the client no longer routes any slot to (a dead master after its replica took over,
+    // kept in the pool until the next slot refresh) is no outage of the cluster.
+    if (typeof node === 'string' && !servesSlots(cluster, node)) return
     outageSince = monotonicMs()
     const details = typeof node === 'string' ? { redis: where, node } : { redis: where }
     logger.error(

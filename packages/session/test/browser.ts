@@ -21,6 +21,11 @@ export class Browser {
     return res
   }
 
+  /** {@link fetch}, then the response's JSON body; `post` sends a POST. */
+  async json(url: string, { post = false } = {}): Promise<unknown> {
+    return (await this.fetch(url, post ? { method: 'POST' } : {})).json()
+  }
+
   /** The signed value inside the cookie, URL-decoded (`s:<sid>.<mac>`). */
   get value(): string | undefined {
     return this.cookie === undefined

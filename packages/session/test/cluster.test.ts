@@ -8,6 +8,7 @@ import { Browser } from './browser.js'
 import { IOREDIS, type ClientKind } from './clients.js'
 import { startCluster, type RedisCluster } from './redis-cluster.js'
 import { ready } from './redis-server.js'
+import { DEFAULT_STORED_COOKIE, storedJson } from './support/stored-session.js'
 
 const canRun = needBinary('redis-server') && needBinary('redis-cli')
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
@@ -72,42 +73,21 @@ describe.runIf(canRun)('Redis Cluster', () => {
       const browser = new Browser()
       const login = await browser.fetch(`${express}/login?user=ada`, { method: 'POST' })
       expect(await login.json()).toEqual({ userId: 'ada' })
-      expect(await (await browser.fetch(`${fastify}/me`)).json()).toEqual({
-        userId: 'ada',
-        visits: 0,
-      })
-      expect(await (await browser.fetch(`${fastify}/visit`, { method: 'POST' })).json()).toEqual({
-        visits: 1,
-      })
-      expect(await (await browser.fetch(`${express}/me`)).json()).toEqual({
-        userId: 'ada',
-        visits: 1,
-      })
+      expect(await browser.json(`${fastify}/me`)).toEqual({ userId: 'ada', visits: 0 })
+      expect(await browser.json(`${fastify}/visit`, { post: true })).toEqual({ visits: 1 })
+      expect(await browser.json(`${express}/me`)).toEqual({ userId: 'ada', visits: 1 })
       const key = `${prefix}${browser.sid}`
       const pttl = await redis.pttl(key)
       expect(pttl).toBeGreaterThan(86_000_000)
       expect(pttl).toBeLessThanOrEqual(86_400_000)
-      const stored = JSON.parse((await redis.get(key)) as string) as { cookie: { expires: string } }
-      expect({ ...stored, cookie: { ...stored.cookie, expires: 'checked' } }).toEqual({
-        cookie: {
-          originalMaxAge: 86_400_000,
-          expires: 'checked',
-          secure: false,
-          httpOnly: true,
-          path: '/',
-          sameSite: 'lax',
-        },
+      expect(storedJson(await redis.get(key))).toEqual({
+        cookie: DEFAULT_STORED_COOKIE,
         userId: 'ada',
         visits: 1,
       })
-      expect(await (await browser.fetch(`${fastify}/logout`, { method: 'POST' })).json()).toEqual({
-        loggedOut: true,
-      })
+      expect(await browser.json(`${fastify}/logout`, { post: true })).toEqual({ loggedOut: true })
       expect(await redis.exists(key)).toBe(0)
-      expect(await (await browser.fetch(`${express}/me`)).json()).toEqual({
-        userId: null,
-        visits: 0,
-      })
+      expect(await browser.json(`${express}/me`)).toEqual({ userId: null, visits: 0 })
     })
 
     it('lists, counts and clears sessions held by every master', async () => {
@@ -207,10 +187,12 @@ describe.runIf(canRun)('Redis Cluster', () => {
       const pending: Promise<void>[] = []
       let killAt = Number.POSITIVE_INFINITY
       const started = performance.now()
-      // About 100 requests/s for 10 s, on a schedule: a slow tick sends what it fell behind.
+      // 1,000 requests at about 100/s, on a schedule: a slow tick sends what it fell behind, so a
+      // loaded machine sends them all too, only in bigger bursts.
+      const REQUESTS = 1000
       let sent = 0
-      while (performance.now() - started < 10_000) {
-        const due = Math.floor((performance.now() - started) / 10)
+      while (sent < REQUESTS) {
+        const due = Math.min(REQUESTS, Math.floor((performance.now() - started) / 10))
         for (; sent < due; sent++) {
           const index = sent % browsers.length
           const browser = browsers[index] as Browser
@@ -271,7 +253,7 @@ describe.runIf(canRun)('Redis Cluster', () => {
           `${failures.length} failed (${(share * 100).toFixed(1)} %), ${hangs.length} hung, ${lost} sessions lost, ` +
           `${onVictim.size} of 20 sessions on the killed master, window ${windowMs} ms from SIGKILL to the first success on its slots`,
       )
-      expect(outcomes.length + hangs.length).toBeGreaterThanOrEqual(990)
+      expect(outcomes.length + hangs.length).toBe(REQUESTS)
       expect(onVictim.size).toBeGreaterThan(0)
       expect(hangs).toEqual([])
       expect(lost).toBe(0)
@@ -279,8 +261,9 @@ describe.runIf(canRun)('Redis Cluster', () => {
         true,
       )
       if (unavailableTimeoutMs !== undefined) expect(share).toBeLessThanOrEqual(0.02)
-      expect(logger.lines.filter(({ level }) => level === 'error').length).toBe(1)
       await logger.logged('redis cluster available again')
+      console.info(`cluster failover log: ${JSON.stringify(logger.lines)}`)
+      expect(logger.lines.filter(({ level }) => level === 'error').length).toBe(1)
       expect(logger.lines.map(({ msg }) => msg)).toEqual([
         'redis cluster unavailable; reconnecting with backoff',
         'redis cluster available again',

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import { needService, SERVICES } from '../../../test/support/services.js'
+import { needService } from '../../../test/support/services.js'
 import { FRAMEWORKS, gates, SECRET, startExpress, startFastify, type StartApp } from './apps.js'
 import { Browser } from './browser.js'
 import { IOREDIS } from './clients.js'
-import { ready } from './redis-server.js'
+import { closeSharedRedis, openSharedRedis } from './support/shared-redis.js'
 
 const redisUp = await needService('redis')
 
@@ -14,16 +14,8 @@ describe.runIf(redisUp)('concurrent requests on one session', () => {
     const prefix = `uptimekit-test-concurrency:${randomUUID()}:`
     let redis: Redis
     let admin: Redis
-    beforeAll(async () => {
-      redis = clients.create(SERVICES.redis.url, { logger: false })
-      admin = clients.plain(SERVICES.redis.url)
-      await ready(redis)
-    })
-    afterAll(async () => {
-      const keys = await admin.keys(`${prefix}*`)
-      if (keys.length > 0) await admin.del(...keys)
-      await Promise.all([redis.quit(), admin.quit()])
-    })
+    beforeAll(async () => ({ redis, admin } = await openSharedRedis(clients)))
+    afterAll(() => closeSharedRedis({ redis, admin }, prefix))
     const start = async (startApp: StartApp): Promise<string> => {
       const app = await startApp({ redis, secret: SECRET, prefix, logger: false })
       onTestFinished(() => app.close())
@@ -36,6 +28,17 @@ describe.runIf(redisUp)('concurrent requests on one session', () => {
       delete data.cookie
       return data
     }
+
+    /** Sets one session key through `/put`, held at `gate` until the test releases it. */
+    const put = (
+      url: string,
+      browser: Browser,
+      { key, value, gate }: { key: string; value: string; gate: string },
+    ): Promise<Response> =>
+      fetch(`${url}/put?key=${key}&value=${value}&gate=${gate}`, {
+        method: 'POST',
+        headers: { cookie: browser.cookie as string },
+      })
 
     describe.each(FRAMEWORKS)('%s', (_name, startApp) => {
       it('keeps a logout when a slower request on the same session writes after it', async () => {
@@ -66,13 +69,8 @@ describe.runIf(redisUp)('concurrent requests on one session', () => {
         const browser = new Browser()
         await browser.fetch(`${url}/login?user=ada`, { method: 'POST' })
         const [first, second] = [randomUUID(), randomUUID()]
-        const put = (key: string, gate: string): Promise<Response> =>
-          fetch(`${url}/put?key=${key}&value=${key}-value&gate=${gate}`, {
-            method: 'POST',
-            headers: { cookie: browser.cookie as string },
-          })
-        const a = put('a', first)
-        const b = put('b', second)
+        const a = put(url, browser, { key: 'a', value: 'a-value', gate: first })
+        const b = put(url, browser, { key: 'b', value: 'b-value', gate: second })
         await Promise.all([gates.arrived(first), gates.arrived(second)])
         gates.release(first)
         expect((await a).status).toBe(200)
@@ -91,13 +89,8 @@ describe.runIf(redisUp)('concurrent requests on one session', () => {
         const browser = new Browser()
         await browser.fetch(`${url}/login?user=ada`, { method: 'POST' })
         const [first, second] = [randomUUID(), randomUUID()]
-        const put = (value: string, gate: string): Promise<Response> =>
-          fetch(`${url}/put?key=theme&value=${value}&gate=${gate}`, {
-            method: 'POST',
-            headers: { cookie: browser.cookie as string },
-          })
-        const a = put('dark', first)
-        const b = put('light', second)
+        const a = put(url, browser, { key: 'theme', value: 'dark', gate: first })
+        const b = put(url, browser, { key: 'theme', value: 'light', gate: second })
         await Promise.all([gates.arrived(first), gates.arrived(second)])
         gates.release(first)
         await a

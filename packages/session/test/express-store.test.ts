@@ -5,12 +5,12 @@ import express from 'express'
 import session from 'express-session'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import { needService, SERVICES } from '../../../test/support/services.js'
+import { needService } from '../../../test/support/services.js'
 import { RedisSessionStore } from '../src/express.js'
 import { SECRET } from './apps.js'
 import { Browser } from './browser.js'
 import { IOREDIS } from './clients.js'
-import { ready } from './redis-server.js'
+import { closeSharedRedis, openSharedRedis } from './support/shared-redis.js'
 
 const redisUp = await needService('redis')
 const promised = <T>(
@@ -27,16 +27,8 @@ describe.runIf(redisUp)('RedisSessionStore with plain express-session', () => {
     const prefix = `uptimekit-test-store:${randomUUID()}:`
     let redis: Redis
     let admin: Redis
-    beforeAll(async () => {
-      redis = clients.create(SERVICES.redis.url, { logger: false })
-      admin = clients.plain(SERVICES.redis.url)
-      await ready(redis)
-    })
-    afterAll(async () => {
-      const keys = await admin.keys(`${prefix}*`)
-      if (keys.length > 0) await admin.del(...keys)
-      await Promise.all([redis.quit(), admin.quit()])
-    })
+    beforeAll(async () => ({ redis, admin } = await openSharedRedis(clients)))
+    afterAll(() => closeSharedRedis({ redis, admin }, prefix))
 
     async function serve(store: RedisSessionStore): Promise<string> {
       const app = express()

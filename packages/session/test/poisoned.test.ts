@@ -1,11 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { needService, SERVICES } from '../../../test/support/services.js'
+import { needService } from '../../../test/support/services.js'
 import { sign } from '../src/cookie-signature.js'
 import { FRAMEWORKS, recordingLogger, SECRET, type App } from './apps.js'
 import { IOREDIS } from './clients.js'
-import { ready } from './redis-server.js'
+import { closeSharedRedis, openSharedRedis } from './support/shared-redis.js'
 
 const redisUp = await needService('redis')
 const CORRUPT = 'corrupt stored session read as no session or repaired'
@@ -106,16 +106,12 @@ describe.runIf(redisUp)('corrupt stored sessions', () => {
       let admin: Redis
       let app: App
       beforeAll(async () => {
-        redis = clients.create(SERVICES.redis.url, { logger: false })
-        admin = clients.plain(SERVICES.redis.url)
-        await ready(redis)
+        ;({ redis, admin } = await openSharedRedis(clients))
         app = await startApp({ redis, secret: SECRET, prefix, logger })
       })
       afterAll(async () => {
         await app.close()
-        const keys = await admin.keys(`${prefix}*`)
-        if (keys.length > 0) await admin.del(...keys)
-        await Promise.all([redis.quit(), admin.quit()])
+        await closeSharedRedis({ redis, admin }, prefix)
       })
 
       const cookieFor = (sid: string): string =>

@@ -177,3 +177,54 @@ describe('createRedisClient in a process of its own', () => {
     expect({ code, out }).toEqual({ code: 0, out: 'OK\n' })
   }, 20_000)
 })
+
+describe('createRedisClient({ cluster })', () => {
+  it('passes cluster options through over its defaults, keeping the node defaults not overridden', async () => {
+    const port = await closedPort()
+    const natMap = { '10.0.0.1:6379': { host: '127.0.0.1', port } }
+    const cluster = createRedisClient(
+      {
+        cluster: [{ host: '127.0.0.1', port }],
+        natMap,
+        scaleReads: 'slave',
+        slotsRefreshTimeout: 2500,
+        slotsRefreshInterval: 7000,
+        redisOptions: { password: 'hunter2-password', connectTimeout: 3000 },
+      },
+      { logger: false },
+    )
+    onTestFinished(() => cluster.disconnect())
+    expect(cluster.options).toMatchObject({
+      natMap,
+      scaleReads: 'slave',
+      slotsRefreshTimeout: 2500,
+      slotsRefreshInterval: 7000,
+      enableOfflineQueue: false,
+      maxRedirections: 60,
+      redisOptions: {
+        password: 'hunter2-password',
+        connectTimeout: 3000,
+        commandTimeout: 15_000,
+        keepAlive: 10_000,
+      },
+    })
+  })
+
+  it('logs an unreachable cluster once, by its seed addresses, without the password', async () => {
+    const port = await closedPort()
+    const logger = recordingLogger()
+    const cluster = createRedisClient(
+      { cluster: [{ host: '127.0.0.1', port }], redisOptions: { password: 'hunter2-password' } },
+      { logger },
+    )
+    onTestFinished(() => cluster.disconnect())
+    await logger.logged('redis cluster unavailable; reconnecting with backoff')
+    await expect(cluster.get('k')).rejects.toThrow()
+    await sleep(1500)
+    expect(logger.lines.map(({ level, msg }) => [level, msg])).toEqual([
+      ['error', 'redis cluster unavailable; reconnecting with backoff'],
+    ])
+    expect(logger.lines[0]!.obj).toMatchObject({ redis: `cluster 127.0.0.1:${port}` })
+    expect(JSON.stringify(logger.lines)).not.toContain('hunter2')
+  })
+})

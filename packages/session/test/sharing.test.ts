@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import { needService, SERVICES } from '../../../test/support/services.js'
+import { needService } from '../../../test/support/services.js'
 import type { RedisSessionOptions } from '../src/options.js'
 import {
   FRAMEWORKS,
@@ -14,7 +14,8 @@ import {
 } from './apps.js'
 import { Browser } from './browser.js'
 import { IOREDIS } from './clients.js'
-import { ready } from './redis-server.js'
+import { closeSharedRedis, openSharedRedis } from './support/shared-redis.js'
+import { DEFAULT_STORED_COOKIE, storedJson } from './support/stored-session.js'
 
 const redisUp = await needService('redis')
 const prefix = `uptimekit-test-sharing:${randomUUID()}:`
@@ -24,16 +25,8 @@ describe.runIf(redisUp)('sessions on a shared Redis', () => {
   describe.each(IOREDIS)('%s', (_client, clients) => {
     let redis: Redis
     let admin: Redis
-    beforeAll(async () => {
-      redis = clients.create(SERVICES.redis.url, { logger: false })
-      admin = clients.plain(SERVICES.redis.url)
-      await ready(redis)
-    })
-    afterAll(async () => {
-      const keys = await admin.keys(`${prefix}*`)
-      if (keys.length > 0) await admin.del(...keys)
-      await Promise.all([redis.quit(), admin.quit()])
-    })
+    beforeAll(async () => ({ redis, admin } = await openSharedRedis(clients)))
+    afterAll(() => closeSharedRedis({ redis, admin }, prefix))
 
     const options = (extra: Partial<RedisSessionOptions> = {}): RedisSessionOptions => ({
       redis,
@@ -58,40 +51,19 @@ describe.runIf(redisUp)('sessions on a shared Redis', () => {
         start(startFastify),
       ])
       const browser = new Browser()
-      expect(
-        await (await browser.fetch(`${expressA}/login?user=ada`, { method: 'POST' })).json(),
-      ).toEqual({
+      expect(await browser.json(`${expressA}/login?user=ada`, { post: true })).toEqual({
         userId: 'ada',
       })
-      expect(await (await browser.fetch(`${expressB}/me`)).json()).toEqual({
-        userId: 'ada',
-        visits: 0,
-      })
-      expect(await (await browser.fetch(`${fastify}/me`)).json()).toEqual({
-        userId: 'ada',
-        visits: 0,
-      })
-      expect(await (await browser.fetch(`${fastify}/visit`, { method: 'POST' })).json()).toEqual({
-        visits: 1,
-      })
-      expect(await (await browser.fetch(`${expressA}/me`)).json()).toEqual({
-        userId: 'ada',
-        visits: 1,
-      })
-      expect(await (await browser.fetch(`${expressB}/visit`, { method: 'POST' })).json()).toEqual({
-        visits: 2,
-      })
-      expect(await (await browser.fetch(`${fastify}/me`)).json()).toEqual({
-        userId: 'ada',
-        visits: 2,
-      })
+      expect(await browser.json(`${expressB}/me`)).toEqual({ userId: 'ada', visits: 0 })
+      expect(await browser.json(`${fastify}/me`)).toEqual({ userId: 'ada', visits: 0 })
+      expect(await browser.json(`${fastify}/visit`, { post: true })).toEqual({ visits: 1 })
+      expect(await browser.json(`${expressA}/me`)).toEqual({ userId: 'ada', visits: 1 })
+      expect(await browser.json(`${expressB}/visit`, { post: true })).toEqual({ visits: 2 })
+      expect(await browser.json(`${fastify}/me`)).toEqual({ userId: 'ada', visits: 2 })
 
       const other = new Browser()
       await other.fetch(`${fastify}/login?user=grace`, { method: 'POST' })
-      expect(await (await other.fetch(`${expressA}/me`)).json()).toEqual({
-        userId: 'grace',
-        visits: 0,
-      })
+      expect(await other.json(`${expressA}/me`)).toEqual({ userId: 'grace', visits: 0 })
     })
 
     it('writes the same cookie attributes and the same stored JSON from both frameworks', async () => {
@@ -112,24 +84,9 @@ describe.runIf(redisUp)('sessions on a shared Redis', () => {
       expect(viaExpress.value).toMatch(/^s:[\w-]{32}\.[\w+/]{43}$/)
       expect(viaFastify.value).toMatch(/^s:[\w-]{32}\.[\w+/]{43}$/)
 
-      const stored = async (sid: string | undefined): Promise<unknown> => {
-        const parsed = JSON.parse((await admin.get(`${prefix}${sid}`)) as string) as {
-          cookie: { expires: string }
-        }
-        expect(Date.parse(parsed.cookie.expires)).toBeGreaterThan(Date.now())
-        return { ...parsed, cookie: { ...parsed.cookie, expires: 'checked' } }
-      }
-      const expected = {
-        cookie: {
-          originalMaxAge: 86_400_000,
-          expires: 'checked',
-          secure: false,
-          httpOnly: true,
-          path: '/',
-          sameSite: 'lax',
-        },
-        userId: 'ada',
-      }
+      const stored = async (sid: string | undefined): Promise<unknown> =>
+        storedJson(await admin.get(`${prefix}${sid}`))
+      const expected = { cookie: DEFAULT_STORED_COOKIE, userId: 'ada' }
       expect(await stored(viaExpress.sid)).toEqual(expected)
       expect(await stored(viaFastify.sid)).toEqual(expected)
       const keyOrder = async (sid: string | undefined): Promise<string[]> => {
@@ -159,17 +116,11 @@ describe.runIf(redisUp)('sessions on a shared Redis', () => {
         const sid = browser.sid as string
         const forged = new Browser()
         forged.cookie = `connect.sid=${encodeURIComponent(`s:${sid}.${'A'.repeat(43)}`)}`
-        expect(await (await forged.fetch(`${url}/me`)).json()).toEqual({ userId: null, visits: 0 })
+        expect(await forged.json(`${url}/me`)).toEqual({ userId: null, visits: 0 })
         const unsigned = new Browser()
         unsigned.cookie = `connect.sid=${sid}`
-        expect(await (await unsigned.fetch(`${url}/me`)).json()).toEqual({
-          userId: null,
-          visits: 0,
-        })
-        expect(await (await browser.fetch(`${url}/me`)).json()).toEqual({
-          userId: 'ada',
-          visits: 0,
-        })
+        expect(await unsigned.json(`${url}/me`)).toEqual({ userId: null, visits: 0 })
+        expect(await browser.json(`${url}/me`)).toEqual({ userId: 'ada', visits: 0 })
       })
 
       it('regenerates the id on login and deletes the old key', async () => {
@@ -189,14 +140,9 @@ describe.runIf(redisUp)('sessions on a shared Redis', () => {
         const browser = new Browser()
         await browser.fetch(`${url}/login?user=ada`, { method: 'POST' })
         const sid = browser.sid as string
-        expect(await (await browser.fetch(`${url}/logout`, { method: 'POST' })).json()).toEqual({
-          loggedOut: true,
-        })
+        expect(await browser.json(`${url}/logout`, { post: true })).toEqual({ loggedOut: true })
         expect(await admin.exists(`${prefix}${sid}`)).toBe(0)
-        expect(await (await browser.fetch(`${otherUrl}/me`)).json()).toEqual({
-          userId: null,
-          visits: 0,
-        })
+        expect(await browser.json(`${otherUrl}/me`)).toEqual({ userId: null, visits: 0 })
       })
 
       it('expires a session after ttlSeconds', async () => {
@@ -208,7 +154,7 @@ describe.runIf(redisUp)('sessions on a shared Redis', () => {
         expect(pttl).toBeLessThanOrEqual(1000)
         await sleep(1200)
         expect(await admin.exists(`${prefix}${browser.sid}`)).toBe(0)
-        expect(await (await browser.fetch(`${url}/me`)).json()).toEqual({ userId: null, visits: 0 })
+        expect(await browser.json(`${url}/me`)).toEqual({ userId: null, visits: 0 })
       })
 
       it('reads cookies signed with a rotated-out secret and re-signs them with the new one', async () => {
@@ -218,19 +164,13 @@ describe.runIf(redisUp)('sessions on a shared Redis', () => {
         const browser = new Browser()
         await browser.fetch(`${oldUrl}/login?user=ada`, { method: 'POST' })
         const oldValue = browser.value
-        expect(await (await browser.fetch(`${strictUrl}/me`)).json()).toEqual({
-          userId: null,
-          visits: 0,
-        })
+        expect(await browser.json(`${strictUrl}/me`)).toEqual({ userId: null, visits: 0 })
         browser.cookie = `connect.sid=${encodeURIComponent(oldValue as string)}`
         const res = await browser.fetch(`${newUrl}/me`)
         expect(await res.json()).toEqual({ userId: 'ada', visits: 0 })
         expect(res.headers.getSetCookie()).toHaveLength(1)
         expect(browser.value).not.toBe(oldValue)
-        expect(await (await browser.fetch(`${strictUrl}/me`)).json()).toEqual({
-          userId: 'ada',
-          visits: 0,
-        })
+        expect(await browser.json(`${strictUrl}/me`)).toEqual({ userId: 'ada', visits: 0 })
       })
 
       it('refreshes an unmodified session with PEXPIRE once per touchIntervalSeconds, never a SET', async () => {
@@ -256,14 +196,9 @@ describe.runIf(redisUp)('sessions on a shared Redis', () => {
         await browser.fetch(`${url}/login?user=ada`, { method: 'POST' })
         const slow = browser.fetch(`${url}/slow-me?ms=300`)
         await sleep(100)
-        expect(await (await browser.fetch(`${url}/visit`, { method: 'POST' })).json()).toEqual({
-          visits: 1,
-        })
+        expect(await browser.json(`${url}/visit`, { post: true })).toEqual({ visits: 1 })
         expect(await (await slow).json()).toEqual({ userId: 'ada' })
-        expect(await (await browser.fetch(`${url}/me`)).json()).toEqual({
-          userId: 'ada',
-          visits: 1,
-        })
+        expect(await browser.json(`${url}/me`)).toEqual({ userId: 'ada', visits: 1 })
       })
 
       it('ends a session at absoluteTtlSeconds however active it is', async () => {
@@ -276,12 +211,10 @@ describe.runIf(redisUp)('sessions on a shared Redis', () => {
         await browser.fetch(`${url}/login?user=ada`, { method: 'POST' })
         expect(await admin.pttl(`${prefix}${browser.sid}`)).toBeLessThanOrEqual(1000)
         await sleep(500)
-        expect(await (await browser.fetch(`${url}/visit`, { method: 'POST' })).json()).toEqual({
-          visits: 1,
-        })
+        expect(await browser.json(`${url}/visit`, { post: true })).toEqual({ visits: 1 })
         expect(await admin.pttl(`${prefix}${browser.sid}`)).toBeLessThanOrEqual(500)
         await sleep(700)
-        expect(await (await browser.fetch(`${url}/me`)).json()).toEqual({ userId: null, visits: 0 })
+        expect(await browser.json(`${url}/me`)).toEqual({ userId: null, visits: 0 })
       })
     })
   })
