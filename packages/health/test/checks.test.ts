@@ -319,3 +319,49 @@ describe('eventLoopCheck', () => {
     expect(samples.every((count) => (count as number) >= 1)).toBe(true)
   })
 })
+
+describe('IETF componentType of every checker', () => {
+  it('reports databases and caches as datastore, the process and host as system, upstreams as component', async () => {
+    const ping = { ping: () => Promise.resolve('PONG'), call: () => Promise.resolve(['master']) }
+    const sql = { query: () => Promise.resolve({ rows: [] }) }
+    const admin = { command: () => Promise.resolve({ ok: 1 }) }
+    const mongo = { db: () => admin }
+    const connection = { readyState: 1, db: admin }
+    const health = createHealth({
+      checks: {
+        redis: redisCheck(ping),
+        redisRole: redisCheck(ping, { role: 'any' }),
+        pg: pgCheck(sql),
+        mysql: mysqlCheck(sql),
+        mongo: mongoCheck(mongo),
+        mongoose: mongooseCheck(connection),
+        heap: heapCheck(),
+        disk: diskCheck(),
+        upstream: httpCheck('http://127.0.0.1:9/health'),
+        custom: { check: () => Promise.resolve(), componentType: 'datastore' },
+      },
+      timeoutMs: 200,
+      logger: false,
+    })
+    onTestFinished(() => health.close())
+    const body = JSON.parse(
+      (await health.answer('health', { accept: 'application/health+json' })).body,
+    ) as { checks: Record<string, [{ componentType: string }]> }
+    const types = Object.fromEntries(
+      Object.entries(body.checks).map(([key, [entry]]) => [key, entry.componentType]),
+    )
+    expect(types).toEqual({
+      'redis:responseTime': 'datastore',
+      'redisRole:responseTime': 'datastore',
+      'pg:responseTime': 'datastore',
+      'mysql:responseTime': 'datastore',
+      'mongo:responseTime': 'datastore',
+      'mongoose:responseTime': 'datastore',
+      'heap:utilization': 'system',
+      'disk:free': 'system',
+      'upstream:responseTime': 'component',
+      'custom:responseTime': 'datastore',
+    })
+    expect(eventLoopCheck().componentType).toBe('system')
+  })
+})

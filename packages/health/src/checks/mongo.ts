@@ -2,6 +2,7 @@ import { withMethods, type NodeRoleDetails } from '@uptimekit/internal'
 import type { HealthCheck } from '../options.js'
 import { raceAbort } from './abortable.js'
 import { judgeRole, roleOptions, type RoleCheckOptions, type WantedRole } from './node-role.js'
+import { datastore } from './component-type.js'
 
 /** The part of a mongodb `Db` the checks use: `command()`. */
 export interface MongoLikeDb {
@@ -77,12 +78,12 @@ export async function mongoRoleDetails(
 export function mongoCheck(client: MongoLikeClient, options?: RoleCheckOptions): HealthCheck {
   withMethods('client', client, ['db'], 'must be a MongoClient with a db() method')
   const wanted = roleOptions('mongoCheck', options)
-  return async (signal) => {
+  return datastore(async (signal) => {
     const admin = client.db('admin')
     if (wanted === undefined) {
       await raceAbort(admin.command({ ping: 1 }), signal)
       return undefined
     }
     return judgeRole(await mongoRoleDetails(admin, wanted, signal), wanted)
-  }
+  })
 }

@@ -3,6 +3,7 @@ import type { HealthCheck } from '../options.js'
 import { raceAbort } from './abortable.js'
 import { mongoRoleDetails, type MongoLikeDb } from './mongo.js'
 import { judgeRole, roleOptions, type RoleCheckOptions } from './node-role.js'
+import { datastore } from './component-type.js'
 
 /** The part of a mongoose `Connection` the check uses. */
 export interface MongooseLikeConnection {
@@ -42,7 +43,7 @@ export function mongooseCheck(
     )
   }
   const wanted = roleOptions('mongooseCheck', options)
-  return async (signal) => {
+  return datastore(async (signal) => {
     const { readyState, db } = connection
     if (readyState !== 1 || db === undefined || db === null) {
       throw new Error(`mongoose connection is ${STATES[readyState] ?? `in state ${readyState}`}`)
@@ -54,5 +55,5 @@ export function mongooseCheck(
     // replSetGetStatus runs only on the admin database, not the connection's own.
     const admin = typeof db.admin === 'function' ? db.admin() : db
     return judgeRole(await mongoRoleDetails(admin, wanted, signal), wanted)
-  }
+  })
 }

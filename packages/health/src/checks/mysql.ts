@@ -2,6 +2,7 @@ import { mysqlRoleDetails, withMethods, type SqlRows } from '@uptimekit/internal
 import type { HealthCheck } from '../options.js'
 import { raceAbort } from './abortable.js'
 import { judgeRole, roleOptions, type RoleCheckOptions } from './node-role.js'
+import { datastore } from './component-type.js'
 
 /** The part of a `mysql2/promise` pool or connection the check uses. */
 export interface MysqlPromiseClient {
@@ -49,12 +50,12 @@ export function mysqlCheck(client: MysqlLikeClient, options?: RoleCheckOptions):
   )
   const wanted = roleOptions('mysqlCheck', options)
   if (wanted === undefined) {
-    return async (signal) => {
+    return datastore(async (signal) => {
       await raceAbort(queryRows(client, 'SELECT 1'), signal)
-    }
+    })
   }
-  return async (signal) => {
+  return datastore(async (signal) => {
     const rows: SqlRows = (sql) => raceAbort(queryRows(client, sql), signal) as ReturnType<SqlRows>
     return judgeRole(await mysqlRoleDetails(rows), wanted)
-  }
+  })
 }

@@ -2,6 +2,7 @@ import { PG_ROLE_SQL, pgRoleDetails, withMethods } from '@uptimekit/internal'
 import type { HealthCheck } from '../options.js'
 import { raceAbort } from './abortable.js'
 import { judgeRole, roleOptions, type RoleCheckOptions } from './node-role.js'
+import { datastore } from './component-type.js'
 
 /** The part of a pg `Pool` or `Client` the check uses. */
 export interface PgLikeClient {
@@ -22,10 +23,11 @@ export function pgCheck(client: PgLikeClient, options?: RoleCheckOptions): Healt
   withMethods('client', client, ['query'], 'must be a pg Pool or Client with a query() method')
   const wanted = roleOptions('pgCheck', options)
   if (wanted === undefined) {
-    return async (signal) => {
+    return datastore(async (signal) => {
       await raceAbort(client.query('SELECT 1'), signal)
-    }
+    })
   }
-  return async (signal) =>
-    judgeRole(pgRoleDetails(await raceAbort(client.query(PG_ROLE_SQL), signal)), wanted)
+  return datastore(async (signal) =>
+    judgeRole(pgRoleDetails(await raceAbort(client.query(PG_ROLE_SQL), signal)), wanted),
+  )
 }

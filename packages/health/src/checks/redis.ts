@@ -2,6 +2,7 @@ import { oneOf, optional, optionsObject, withMethods } from '@uptimekit/internal
 import type { HealthCheck } from '../options.js'
 import { raceAbort } from './abortable.js'
 import type { NodeRole } from './node-role.js'
+import { datastore } from './component-type.js'
 
 /**
  * The part of a Redis client the check uses; both ioredis (`status`) and node-redis (`isOpen`)
@@ -80,7 +81,7 @@ export function redisCheck(client: RedisLikeClient, options?: RedisCheckOptions)
   withMethods('client', client, ['ping'], 'must be a Redis client with a ping() method')
   const given = optionsObject('redisCheck', options, ['role'])
   const wanted = optional(given.role, (v) => oneOf('role', v, ROLES))
-  return async (signal) => {
+  return datastore(async (signal) => {
     if (typeof client.status === 'string' && LOST.has(client.status)) {
       throw new Error(`redis connection is ${client.status}`)
     }
@@ -100,5 +101,5 @@ export function redisCheck(client: RedisLikeClient, options?: RedisCheckOptions)
       throw new Error('replica link to its primary is down (master_link_status:down)')
     }
     return details
-  }
+  })
 }
