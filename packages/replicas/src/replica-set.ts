@@ -3,12 +3,13 @@ import { errorText, monotonicMs, type NodeRoleDetails } from '@uptimekit/interna
 import { FallbackFullError, NoPrimaryError, NoReadableNodeError } from './errors.js'
 import { resolveOptions, type ReplicaSetOptions, type ResolvedOptions } from './options.js'
 import { readSpreader, type Spreadable } from './read-spread.js'
-import { isReadOnlyRefusal, roleProbe, type RoleProbe } from './role-probe.js'
+import { isReadOnlyRefusal, ProbeLateError, roleProbe, type RoleProbe } from './role-probe.js'
 
 /**
  * Where a node stands for routing: `'serving'` (the primary taking writes, or a replica in read
  * rotation), `'lagging'` (a replica over the lag bound, or with unknown lag), `'down'` (its last
- * role query failed), `'unknown'` (not asked yet, or read-only without replicating).
+ * role query failed, or missed its deadline while none of its calls completed), `'unknown'` (not
+ * asked yet, or read-only without replicating).
  */
 export type NodeState = 'serving' | 'lagging' | 'down' | 'unknown'
 
@@ -138,6 +139,11 @@ interface Member<TPool> extends Spreadable {
   inFlight: number
   reads: number
   writes: number
+  /** Calls on it that resolved, ever; and that count when the previous round was decided. */
+  completed: number
+  completedBefore: number
+  /** Whether its last role query was late while its calls completed (logged once per stretch). */
+  late: boolean
 }
 
 function stateOf(details: NodeRoleDetails, maxLagSeconds: number): NodeState {
@@ -195,6 +201,9 @@ class Routing<TPool> implements ReplicaSet<TPool> {
       inFlight: 0,
       reads: 0,
       writes: 0,
+      completed: 0,
+      completedBefore: 0,
+      late: false,
     }))
     this.#first = this.refresh()
   }
@@ -233,16 +242,41 @@ class Routing<TPool> implements ReplicaSet<TPool> {
     answers.forEach((answer, i) => {
       const member = this.#members[i] as Member<TPool>
       const before = snapshotOf(member)
+      // Calls it completed since the previous round: a node that answers them is not down.
+      const completed = member.completed - member.completedBefore
+      member.completedBefore = member.completed
       if (answer.status === 'fulfilled') {
         member.details = answer.value
         member.state = stateOf(answer.value, this.#options.maxLagSeconds)
         member.error = undefined
+        member.late = false
         const lag = answer.value.lagSeconds
         if (answer.value.role === 'replica' && lag !== null)
           member.caughtUpTo = askedAt - lag * 1000
+      } else if (
+        answer.reason instanceof ProbeLateError &&
+        completed > 0 &&
+        member.details !== undefined &&
+        member.state !== 'down'
+      ) {
+        // Late, most likely queued behind the pool's own busy connections: a busy pool is not a
+        // down node. It keeps its last role and state until its role query answers again.
+        if (!member.late) {
+          this.#options.logger.warn(
+            {
+              set: this.name,
+              node: member.name,
+              probeTimeoutMs: this.#options.probeTimeoutMs,
+              completedCalls: completed,
+            },
+            `role query of node ${member.name} is late while its calls complete: it keeps its last role`,
+          )
+        }
+        member.late = true
       } else {
         member.state = 'down'
         member.error = errorText(answer.reason)
+        member.late = false
       }
       if (before.role !== snapshotOf(member).role || before.state !== member.state) {
         this.#nodeChanged(member, before, round)
@@ -354,7 +388,9 @@ class Routing<TPool> implements ReplicaSet<TPool> {
     member.inFlight++
     member[kind === 'read' ? 'reads' : 'writes']++
     try {
-      return await fn(member.pool)
+      const result = await fn(member.pool)
+      member.completed++
+      return result
     } catch (error) {
       if (kind === 'write' && isReadOnlyRefusal(error) && this.#primary === member) {
         // The node said it is read-only: it leaves the primary seat now, not at the next round.

@@ -6,15 +6,23 @@ import {
 } from '@uptimekit/internal'
 import type { ReplicaSetKind } from './options.js'
 
-/** Asks one node what it is; rejects when it does not answer within the deadline. */
+/** Asks one node what it is; rejects with `ProbeLateError` when it does not answer in time. */
 export type RoleProbe = (deadlineMs: number) => Promise<NodeRoleDetails>
+
+/** The role query did not answer within its deadline (it may still be waiting for a connection). */
+export class ProbeLateError extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms} ms`)
+    this.name = 'ProbeLateError'
+  }
+}
 
 /** Settles with `work`, or rejects after `ms` (drivers take no AbortSignal). */
 function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   work.catch(() => {})
   let timer: NodeJS.Timeout | undefined
   const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+    timer = setTimeout(() => reject(new ProbeLateError(ms)), ms)
     timer.unref()
   })
   return Promise.race([work, late]).finally(() => clearTimeout(timer))
