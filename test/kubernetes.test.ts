@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '@uptimekit/example-service'
+import { DEFAULTS as HEALTH_DEFAULTS } from '@uptimekit/health'
 import { DEFAULTS as SHUTDOWN_DEFAULTS } from '@uptimekit/shutdown'
 import { parse } from 'yaml'
 
@@ -134,6 +135,21 @@ describe('the Kubernetes manifests agree with the example configuration', () => 
   it('let a probe outlast the health check timeout, so a hung check answers 503 instead of timing out', () => {
     expect(container.readinessProbe.timeoutSeconds * 1000).toBeGreaterThan(config.healthTimeoutMs)
     expect(container.startupProbe.timeoutSeconds * 1000).toBeGreaterThan(config.healthTimeoutMs)
+  })
+
+  it("use the health package's check timeout, which fits Kubernetes' default 1 s probe timeout", () => {
+    expect(config.healthTimeoutMs).toBe(HEALTH_DEFAULTS.timeoutMs)
+    const KUBERNETES_DEFAULT_TIMEOUT_SECONDS = 1
+    expect(HEALTH_DEFAULTS.timeoutMs).toBeLessThan(KUBERNETES_DEFAULT_TIMEOUT_SECONDS * 1000)
+    for (const probe of [container.readinessProbe, container.startupProbe]) {
+      expect(probe.timeoutSeconds).toBe(KUBERNETES_DEFAULT_TIMEOUT_SECONDS)
+    }
+  })
+
+  it('end each readiness and startup probe before the next one starts', () => {
+    for (const probe of [container.readinessProbe, container.startupProbe]) {
+      expect(probe.timeoutSeconds).toBeLessThan(probe.periodSeconds)
+    }
   })
 
   it('take a draining pod out of rotation by readiness before the drain delay ends', () => {
