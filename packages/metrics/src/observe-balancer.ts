@@ -1,5 +1,5 @@
 import { InvalidOptionError, optionsObject, shown, text } from '@uptimekit/internal'
-import { metricView, type MetricView } from './metric-view.js'
+import { metricView, registerViews, type MetricView } from './metric-view.js'
 import { checkPrefix, checkRegistry } from './options.js'
 import type { RegistryLike, SampleValue } from './prom-client.js'
 
@@ -132,16 +132,7 @@ function balancersIn(registry: RegistryLike, prefix: string): Map<string, Observ
     ),
     counter('ejections', 'balancer_upstream_ejections_total', 'Outlier ejections, per upstream'),
   ]
-  for (const view of views) {
-    if (registry.getSingleMetric(view.name) !== undefined) {
-      throw new InvalidOptionError(
-        'registry',
-        `already holds another metric named \`${view.name}\``,
-        'a registry with that name taken',
-      )
-    }
-  }
-  for (const view of views) registry.registerMetric(view as never)
+  registerViews(registry, views)
   return observed
 }
 

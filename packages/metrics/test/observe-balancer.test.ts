@@ -96,6 +96,21 @@ describe('observeBalancer', () => {
     ])
   })
 
+  it('registers none of its metrics when one name is taken, naming it', () => {
+    const registry = new promClient.Registry()
+    new promClient.Gauge({
+      name: 'balancer_upstream_failures_total',
+      help: 'x',
+      registers: [registry],
+    })
+    expect(() => observeBalancer(fakeBalancer([]), { registry, name: 'users' })).toThrow(
+      '`registry` already holds another metric named `balancer_upstream_failures_total`; pass another `registry` or a `prefix` (got a registry with that name taken)',
+    )
+    expect(registry.getMetricsAsArray().map((m) => m.name)).toEqual([
+      'balancer_upstream_failures_total',
+    ])
+  })
+
   it('rejects what is not a balancer', () => {
     const registry = new promClient.Registry()
     expect(() => observeBalancer({} as never, { registry, name: 'x' })).toThrow(

@@ -85,6 +85,15 @@ describe('observeOverload', () => {
     ).toEqual([])
   })
 
+  it('registers none of its metrics when one name is taken, naming it', () => {
+    const registry = new promClient.Registry()
+    new promClient.Counter({ name: 'overload_shed_total', help: 'x', registers: [registry] })
+    expect(() => observeOverload(fakeOverload(), { registry })).toThrow(
+      '`registry` already holds another metric named `overload_shed_total`; pass another `registry` or a `prefix` (got a registry with that name taken)',
+    )
+    expect(registry.getMetricsAsArray().map((m) => m.name)).toEqual(['overload_shed_total'])
+  })
+
   it('rejects what is not a load shedder and unknown options', () => {
     const registry = new promClient.Registry()
     expect(() => observeOverload({} as never, { registry })).toThrow(
