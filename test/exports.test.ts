@@ -68,6 +68,7 @@ const exact: Record<string, string[]> = {
     'observeBreaker',
     'observeHealth',
     'observeOverload',
+    'observeReplicas',
     'shareClusterMetrics',
   ],
   '@uptimekit/metrics/express': ['expressMetrics', 'metricsHandler', 'metricsMiddleware'],

@@ -37,5 +37,12 @@ export {
   type ObserveOverloadOptions,
   type OverloadSnapshotLike,
 } from './observe-overload.js'
+export {
+  observeReplicas,
+  type ObservableReplicas,
+  type ObserveReplicasOptions,
+  type ReplicaChangeLike,
+  type ReplicaNodeLike,
+} from './observe-replicas.js'
 export { createClusterMetrics, shareClusterMetrics } from './cluster.js'
 export type { ClusterMetrics, ClusterMetricsOptions } from './cluster.js'
