@@ -89,7 +89,7 @@ if (process.argv[2] === '--upstreams') {
 }
 
 async function main() {
-  const { createBalancer } = await import('../packages/balancer/dist/index.mjs')
+  const { createBalancer, STRATEGIES } = await import('../packages/balancer/dist/index.mjs')
   const undici = await import('../packages/balancer/node_modules/undici/index.js')
   const { Pool, BalancedPool, request } = undici
 
@@ -164,20 +164,11 @@ async function main() {
 
   // Pick cost: the choice alone (refresh, strategy, breaker check), no I/O.
   if (runs('cost')) {
-    const strategies = [
-      'round-robin',
-      'weighted-round-robin',
-      'least-connections',
-      'least-response-time',
-      'ip-hash',
-      'consistent-hash',
-      'random',
-    ]
     console.log('\n## Pick cost: one choice among 3 upstreams, 1e6 picks after 1e5 warm-up\n')
     console.log('| strategy | ns per pick |')
     console.log('|---|---:|')
     const request = { hashKey: () => 'user-42', permit: undefined }
-    for (const strategy of strategies) {
+    for (const strategy of STRATEGIES) {
       const balancer = createBalancer({
         strategy,
         logger: false,

@@ -12,19 +12,15 @@ function changes(balancer: { onStateChange(l: (c: UpstreamStateChange) => void):
   return seen
 }
 
+/** Round robin over `upstreams` with passive health alone (no outlier ejection). */
+const passiveOnly = (passive: { maxFails: number; failTimeoutMs: number }, upstreams: string[]) =>
+  closing(createBalancer({ ...quiet, strategy: 'round-robin', outlier: false, passive, upstreams }))
+
 describe('passive health (nginx max_fails / fail_timeout)', () => {
   it('takes an upstream out after maxFails 5xx answers, for failTimeoutMs', async () => {
     const [a, b] = await startUpstreams(2)
     a!.behave = status(500)
-    const balancer = closing(
-      createBalancer({
-        ...quiet,
-        strategy: 'round-robin',
-        outlier: false,
-        passive: { maxFails: 2, failTimeoutMs: 60_000 },
-        upstreams: [a!.url, b!.url],
-      }),
-    )
+    const balancer = passiveOnly({ maxFails: 2, failTimeoutMs: 60_000 }, [a!.url, b!.url])
     const seen = changes(balancer)
     const names = await sequential(balancer, 10)
     expect(tally(names)).toEqual({ 'status 500': 2, b: 8 })
@@ -35,15 +31,7 @@ describe('passive health (nginx max_fails / fail_timeout)', () => {
   it('forgets failures after a quiet period of failTimeoutMs', async () => {
     const [a, b] = await startUpstreams(2)
     a!.behave = status(500)
-    const balancer = closing(
-      createBalancer({
-        ...quiet,
-        strategy: 'round-robin',
-        outlier: false,
-        passive: { maxFails: 2, failTimeoutMs: 100 },
-        upstreams: [a!.url, b!.url],
-      }),
-    )
+    const balancer = passiveOnly({ maxFails: 2, failTimeoutMs: 100 }, [a!.url, b!.url])
     await sequential(balancer, 2)
     await sleep(250)
     await sequential(balancer, 2)
@@ -53,15 +41,7 @@ describe('passive health (nginx max_fails / fail_timeout)', () => {
   it('tries an upstream again after failTimeoutMs; one success brings it back', async () => {
     const [a, b] = await startUpstreams(2)
     a!.behave = status(500)
-    const balancer = closing(
-      createBalancer({
-        ...quiet,
-        strategy: 'round-robin',
-        outlier: false,
-        passive: { maxFails: 1, failTimeoutMs: 100 },
-        upstreams: [a!.url, b!.url],
-      }),
-    )
+    const balancer = passiveOnly({ maxFails: 1, failTimeoutMs: 100 }, [a!.url, b!.url])
     const seen = changes(balancer)
     await sequential(balancer, 3)
     a!.behave = ok('a')
