@@ -65,6 +65,11 @@ export function gradientLimit(): AdaptiveLimit {
       sumMs = 0
       samples = 0
       maxInFlight = 0
+      // Rising: slower than the long-term average so far. Gradient2 would still grow here while
+      // the rise stays within the tolerance; but when the limit is past what a dependency can
+      // serve, each added slot only adds queueing (response time grows with the limit), the
+      // long average follows the short one, and the limit climbs without end.
+      const rising = longMs !== 0 && shortMs > longMs
       longMs = longMs === 0 ? shortMs : longMs + alpha * (shortMs - longMs)
       // Gradient2: when the recent average falls far below the long one (a recovered
       // dependency), pull the long one down faster so the limit can grow back.
@@ -73,8 +78,10 @@ export function gradientLimit(): AdaptiveLimit {
       if (busiest < limit / 2) return
       const gradient = Math.max(0.5, Math.min(1, (GRADIENT.tolerance * longMs) / shortMs))
       // sqrt(limit) slots on top (Netflix's Gradient queue size), so the limit keeps probing for
-      // more; at the floor gradient of 0.5 it settles at minLimit rather than above it.
-      const next = limit * gradient + Math.sqrt(limit)
+      // more while response times are flat or falling; at the floor gradient of 0.5 it settles
+      // at minLimit rather than above it.
+      // While response times rise the probe is held back: the limit may shrink, never grow.
+      const next = limit * gradient + (rising ? 0 : Math.sqrt(limit))
       limit = limit * (1 - GRADIENT.smoothing) + next * GRADIENT.smoothing
       limit = Math.max(GRADIENT.minLimit, Math.min(GRADIENT.maxLimit, limit))
     },

@@ -1,17 +1,11 @@
-import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8'
-
-// Scavenged spaces empty themselves on every minor GC; only the rest grows toward the limit.
-const YOUNG_SPACES = new Set(['new_space', 'new_large_object_space'])
+import { heapLimitBytes, heapUsedBytes } from '@uptimekit/internal'
 
 /**
- * Share of the V8 heap limit the old generation uses now, the reading `heapCheck` in
- * `@uptimekit/health` fails on: used bytes of every space but the young ones, over
- * `heap_size_limit`.
+ * Reads the share of the V8 heap limit in use, as `heapCheck` in `@uptimekit/health` does: the
+ * heap that counts against the limit V8 ends the process at, over that limit. The limit is read
+ * once (it is fixed for the life of the process).
  */
-export function heapUsedRatio(): number {
-  let used = 0
-  for (const space of getHeapSpaceStatistics()) {
-    if (!YOUNG_SPACES.has(space.space_name)) used += space.space_used_size
-  }
-  return used / getHeapStatistics().heap_size_limit
+export function heapUsage(): () => number {
+  const limit = heapLimitBytes()
+  return () => heapUsedBytes() / limit
 }

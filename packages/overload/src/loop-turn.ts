@@ -19,7 +19,7 @@ export interface LoopTurn {
 }
 
 /** Tracks the current loop turn for one overload instance. */
-export function loopTurn(): LoopTurn {
+export function loopTurn(now: () => number = monotonicMs): LoopTurn {
   const idleMs = (): number => performance.eventLoopUtilization().idle
   // Start of the busy part of the current turn; undefined when no request came in this turn.
   let turnStart: number | undefined
@@ -35,7 +35,7 @@ export function loopTurn(): LoopTurn {
     const busy = turnStart !== undefined
     turnStart = undefined
     if (busy && !closed) {
-      checkAt = monotonicMs()
+      checkAt = now()
       checkIdle = idleMs()
       marker = setImmediate(onCheck)
       marker.unref()

@@ -49,7 +49,7 @@ export interface OverloadOptions {
    */
   maxEventLoopUtilization?: number | false
   /**
-   * Share (0..1) of the V8 heap limit the old generation may use (the lowest reading over the
+   * Share (0..1) of the V8 heap limit (as heapCheck reads it) the heap may use (the lowest reading over the
    * last `windowMs`, so garbage the next collection frees does not count) before a growing
    * share of requests is shed. `false` turns the signal off.
    * @default 0.95

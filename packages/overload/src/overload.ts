@@ -151,6 +151,15 @@ function levelShare(priority: OverloadPriority, level: number, reason: ShedReaso
  * ```
  */
 export function createOverload(options: OverloadOptions = {}): Overload {
+  return overloadWithClock(options, monotonicMs)
+}
+
+/**
+ * `createOverload` reading time from `now` (milliseconds, monotonic): the loop-turn waits, the
+ * response times and the shedding window all come from it, so tests can set each wait exactly
+ * instead of spinning the CPU and hoping the machine is idle.
+ */
+export function overloadWithClock(options: OverloadOptions, now: () => number): Overload {
   const o = resolveOptions(options)
   const limiter: AdaptiveLimit =
     o.concurrency === 'adaptive' ? gradientLimit() : fixedLimit(o.concurrency)
@@ -169,7 +178,7 @@ export function createOverload(options: OverloadOptions = {}): Overload {
     number
   >
   const queue = new SlotQueue(o.queueOrder)
-  const turn = loopTurn()
+  const turn = loopTurn(now)
   const pressure = pressureMonitor(o.windowMs, o.sampleIntervalMs)
   const listeners = new Set<(change: OverloadChange) => void>()
   let readings: PressureReadings = {
@@ -218,7 +227,7 @@ export function createOverload(options: OverloadOptions = {}): Overload {
 
   const shed = (reason: ShedReason): Admission => {
     shedCounts[reason]++
-    lastShedAt = monotonicMs()
+    lastShedAt = now()
     if (state === 'normal') moveTo('shedding')
     return sheds[reason]
   }
@@ -226,11 +235,11 @@ export function createOverload(options: OverloadOptions = {}): Overload {
   const run = (response: ResponseLike): void => {
     inFlight++
     admitted++
-    const startedAt = monotonicMs()
+    const startedAt = now()
     const busy = inFlight
     response.once('close', () => {
       inFlight--
-      if (response.writableFinished) limiter.sample(monotonicMs() - startedAt, busy)
+      if (response.writableFinished) limiter.sample(now() - startedAt, busy)
       grantSlots()
     })
   }
@@ -293,7 +302,7 @@ export function createOverload(options: OverloadOptions = {}): Overload {
     }
     limiter.update()
     grantSlots()
-    if (state === 'shedding' && level === 0 && monotonicMs() - lastShedAt >= o.windowMs) {
+    if (state === 'shedding' && level === 0 && now() - lastShedAt >= o.windowMs) {
       moveTo('normal')
     }
   }
@@ -307,7 +316,7 @@ export function createOverload(options: OverloadOptions = {}): Overload {
       // Anything but a known priority (a priority function's bug) counts as normal.
       const given = request.priority
       const priority = given === 'critical' || given === 'sheddable' ? given : 'normal'
-      const waitedMs = turn.busyMs(monotonicMs())
+      const waitedMs = turn.busyMs(now())
       if (level > 0 && Math.random() < levelShare(priority, level, levelReason)) {
         return shed(levelReason)
       }

@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks'
-import { heapUsedRatio } from './heap-usage.js'
+import { heapUsage } from './heap-usage.js'
 
 /** The pressure signals, as read at one sample. */
 export interface PressureReadings {
@@ -7,7 +7,7 @@ export interface PressureReadings {
   readonly eventLoopDelayMs: number
   /** Event-loop utilization (0..1) since the previous sample, not since the process started. */
   readonly eventLoopUtilization: number
-  /** Lowest old-generation share of the V8 heap limit read over the last `windowMs`. */
+  /** Lowest share of the V8 heap limit in use read over the last `windowMs` (as heapCheck reads it). */
   readonly heapUsedRatio: number
 }
 
@@ -37,6 +37,7 @@ export function pressureMonitor(windowMs: number, sampleIntervalMs: number): Pre
   const samplesPerHalf = Math.max(1, Math.round(windowMs / 2 / sampleIntervalMs))
   const heapSlots = Math.max(1, Math.round(windowMs / sampleIntervalMs))
   const heap: number[] = []
+  const heapUsedRatio = heapUsage()
   let older: 0 | 1 = 0
   let samples = 0
   let lastElu = performance.eventLoopUtilization()

@@ -32,4 +32,27 @@ describe('gradientLimit', () => {
     window(limit, 1000, 20, GRADIENT.minSamples - 1)
     expect(limit.limit).toBe(GRADIENT.initialLimit)
   })
+
+  it('never grows while response times rise, even within the tolerance', () => {
+    // Past what a dependency serves, each slot only adds queueing: response time grows with the
+    // limit (Little's law), slowly enough that the short average stays under 1.5x the long one.
+    const limit = gradientLimit()
+    for (let i = 0; i < 10; i++) window(limit, 10, limit.limit)
+    let ms = 10
+    let before = limit.limit
+    for (let i = 0; i < 100; i++) {
+      ms *= 1.02
+      window(limit, ms, limit.limit)
+      expect(limit.limit).toBeLessThanOrEqual(before)
+      before = limit.limit
+    }
+    // Latency proportional to the limit (a saturated dependency): one probe on flat response
+    // times, whose slot raised them, and no climb after it.
+    const saturated = gradientLimit()
+    for (let i = 0; i < 2; i++) window(saturated, 5 * saturated.limit, saturated.limit)
+    const probed = saturated.limit
+    expect(probed).toBeLessThanOrEqual(GRADIENT.initialLimit + 1)
+    for (let i = 0; i < 200; i++) window(saturated, 5 * saturated.limit, saturated.limit)
+    expect(saturated.limit).toBeLessThanOrEqual(probed)
+  })
 })

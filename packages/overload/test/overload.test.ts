@@ -2,7 +2,12 @@ import { EventEmitter } from 'node:events'
 import { createHealth } from '@uptimekit/health'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import type { Logger } from '@uptimekit/internal'
-import { createOverload, type Overload, type OverloadChange } from '../src/overload.js'
+import {
+  createOverload,
+  overloadWithClock,
+  type Overload,
+  type OverloadChange,
+} from '../src/overload.js'
 import type { OverloadOptions } from '../src/options.js'
 
 const LONG_WAITS = { maxQueueWaitMs: 10_000, overloadedQueueWaitMs: 10_000 }
@@ -40,31 +45,44 @@ const reasonOf = (admission: ReturnType<Overload['admit']>) =>
 
 describe('createOverload', () => {
   it('sheds a request that waited longer than its priority allows for the event loop', async () => {
-    // Not overloaded: normal and critical requests may wait 400 ms, sheddable ones 200 ms (wide
-    // margins: a busy machine only makes waits longer, so only the admitted cases need them).
-    const overload = overloadFor({
-      maxEventLoopUtilization: false,
-      maxQueueWaitMs: 400,
-      overloadedQueueWaitMs: 400,
-    })
+    // The overload's clock is the test's: each wait is set exactly, so a busy machine (a slow
+    // turn, a descheduled process) cannot push an admitted request past its allowance. Not
+    // overloaded: normal and critical requests may wait 40 ms, sheddable ones 20 ms.
+    let now = 1_000
+    const overload = overloadWithClock(
+      {
+        logger: false,
+        maxEventLoopUtilization: false,
+        maxEventLoopDelayMs: false,
+        maxQueueWaitMs: 40,
+        overloadedQueueWaitMs: 40,
+      },
+      () => now,
+    )
+    onTestFinished(() => overload.close())
     await nextTurn()
     expect(reasonOf(overload.admit({ url: '/a' }, new FakeResponse()))).toBe('admitted')
-    spin(250)
+    now += 21
     expect(reasonOf(overload.admit({ url: '/b', priority: 'sheddable' }, new FakeResponse()))).toBe(
       'event_loop_backlog',
     )
     expect(reasonOf(overload.admit({ url: '/c' }, new FakeResponse()))).toBe('admitted')
-    spin(200)
+    now += 19
+    // 40 ms waited: exactly the allowance is still admitted.
+    expect(reasonOf(overload.admit({ url: '/c2', priority: 'critical' }, new FakeResponse()))).toBe(
+      'admitted',
+    )
+    now += 1
     expect(reasonOf(overload.admit({ url: '/d' }, new FakeResponse()))).toBe('event_loop_backlog')
     expect(reasonOf(overload.admit({ url: '/e', priority: 'critical' }, new FakeResponse()))).toBe(
       'event_loop_backlog',
     )
     expect(reasonOf(overload.admit({ url: '/ready' }, new FakeResponse()))).toBe('admitted')
-    // A new turn starts afresh.
+    // A new turn starts afresh: the 41 ms of the last one are not carried over.
     await nextTurn()
     expect(reasonOf(overload.admit({ url: '/f' }, new FakeResponse()))).toBe('admitted')
     expect(overload.snapshot()).toMatchObject({
-      admitted: 3,
+      admitted: 4,
       shed: { event_loop_backlog: 3, concurrency: 0, queue_timeout: 0 },
     })
   })
@@ -170,7 +188,12 @@ describe('createOverload', () => {
     // The delay monitor records from its second tick on.
     await new Promise((resolve) => setTimeout(resolve, 30))
     spin(150)
-    await new Promise((resolve) => setTimeout(resolve, 60))
+    // The block shows in the reading at the next samples (a busy machine may delay them, so
+    // poll for up to a second rather than for a fixed time; the reading holds for half a window).
+    const until = performance.now() + 1000
+    while (overload.snapshot().eventLoopDelayMs <= 100 && performance.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
     const s = overload.snapshot()
     expect(s.eventLoopDelayMs).toBeGreaterThan(100)
     expect(s.heapUsedRatio).toBeGreaterThan(0)
