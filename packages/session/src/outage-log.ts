@@ -64,9 +64,16 @@ function servesSlots(cluster: Cluster, node: string): boolean {
   return slots.length === 0 || slots.some((owners) => owners?.includes(node))
 }
 
+/** ioredis' error for one node's CLUSTER SLOTS answer that did not come within `slotsRefreshTimeout`. */
+const isSlotRefreshTimeout = (err: unknown): boolean =>
+  err instanceof Error &&
+  err.message === 'timeout' &&
+  (err as { code?: unknown }).code === undefined
+
 /**
  * The same two lines for a cluster: the outage starts at the first cluster error or error of a
- * node the client routes slots to (errors of a node it no longer uses are not one); while
+ * node the client routes slots to (errors of a node it no longer uses, and a node's late answer to
+ * a slot refresh, are not one); while
  * it lasts, an unref'd check every 500 ms asks every master, and the recovery is logged once they
  * all answer and the cluster state is ok again. A node's address is logged, never its password.
  */
@@ -91,6 +98,9 @@ export function logClusterOutages(cluster: Cluster, where: string, logger: Logge
     // A node the client no longer routes any slot to (a dead master after its replica took over,
     // kept in the pool until the next slot refresh) is no outage of the cluster.
     if (typeof node === 'string' && !servesSlots(cluster, node)) return
+    // A slot refresh that a busy node did not answer within slotsRefreshTimeout: the refresh
+    // asks the next node, and commands still reach this one.
+    if (typeof node === 'string' && isSlotRefreshTimeout(err)) return
     outageSince = monotonicMs()
     const details = typeof node === 'string' ? { redis: where, node } : { redis: where }
     logger.error(

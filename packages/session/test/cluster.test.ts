@@ -182,7 +182,9 @@ describe.runIf(canRun)('Redis Cluster', () => {
         ok: boolean
       }
       const outcomes: Outcome[] = []
+      // When each request that got no answer within its deadline was sent, in ms into the load.
       const hangs: number[] = []
+      const reasons = new Set<string>()
       const deadline = (unavailableTimeoutMs ?? 1000) + 5000
       const pending: Promise<void>[] = []
       let killAt = Number.POSITIVE_INFINITY
@@ -213,7 +215,13 @@ describe.runIf(canRun)('Redis Cluster', () => {
                   ok: res.status === 200 && body.userId === `user-${index}`,
                 })
               },
-              () => void hangs.push(index),
+              (err: unknown) => {
+                hangs.push(Math.round(start - started))
+                const cause = (err as { cause?: { code?: string; message?: string } }).cause
+                reasons.add(
+                  `${(err as Error).name}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
+                )
+              },
             ),
           )
         }
@@ -251,7 +259,10 @@ describe.runIf(canRun)('Redis Cluster', () => {
       console.info(
         `cluster failover (${unavailableTimeoutMs ?? 'default'} deadline): ${outcomes.length + hangs.length} requests, ` +
           `${failures.length} failed (${(share * 100).toFixed(1)} %), ${hangs.length} hung, ${lost} sessions lost, ` +
-          `${onVictim.size} of 20 sessions on the killed master, window ${windowMs} ms from SIGKILL to the first success on its slots`,
+          `${onVictim.size} of 20 sessions on the killed master, window ${windowMs} ms from SIGKILL to the first success on its slots` +
+          (hangs.length > 0
+            ? `; hung requests sent ${Math.min(...hangs)} to ${Math.max(...hangs)} ms into the load, the kill at ${Math.round(killAt - started)} ms (${[...reasons].join(', ')})`
+            : ''),
       )
       expect(outcomes.length + hangs.length).toBe(REQUESTS)
       expect(onVictim.size).toBeGreaterThan(0)

@@ -47,6 +47,14 @@ describe('cluster outage log', () => {
     expect(logger.lines).toEqual([])
   })
 
+  it('ignores a slot refresh a busy node did not answer in time', () => {
+    const cluster = fakeCluster([['127.0.0.1:7001'], ['127.0.0.1:7002']])
+    const logger = recordingLogger()
+    logClusterOutages(cluster, 'cluster 127.0.0.1:7001', logger)
+    cluster.emit('node error', new Error('timeout'), '127.0.0.1:7002')
+    expect(logger.lines).toEqual([])
+  })
+
   it('counts any node error before the slot map is known', () => {
     const cluster = fakeCluster([])
     const logger = recordingLogger()
