@@ -14,6 +14,8 @@ interface Slot {
  * pair costs several times the rest of a call, so calls admitted within the same millisecond
  * share a slot, the slots are due in the order they were made, and one timer runs, for the
  * earliest slot that still holds a call. A deadline fires at most 1 ms late, never early.
+ * Once nothing is pending the timer is kept but unref()ed until it is due, so calls made one at
+ * a time share it too, and an idle breaker still holds nothing that keeps the process up.
  */
 export class Deadlines {
   private readonly slots: Slot[] = []
@@ -35,11 +37,13 @@ export class Deadlines {
     }
     slot.callbacks.add(onTimeout)
     this.pending++
-    // Not unref()ed: a pending call must still time out when nothing else keeps the process up.
-    this.timer ??= setTimeout(this.fire, this.timeoutMs)
+    // Referenced while a call is pending: it must still time out when nothing else keeps the
+    // process up. A kept timer is due no later than this deadline: it was set for an earlier one.
+    if (this.timer === undefined) this.timer = setTimeout(this.fire, this.timeoutMs)
+    else if (this.pending === 1) this.timer.ref()
     const { callbacks } = slot
     return () => {
-      if (callbacks.delete(onTimeout) && --this.pending === 0) this.clear()
+      if (callbacks.delete(onTimeout) && --this.pending === 0) this.idle()
     }
   }
 
@@ -67,7 +71,14 @@ export class Deadlines {
     this.clear()
   }
 
-  /** Nothing is pending: drop the slots and stop the timer, so an idle breaker holds none. */
+  /** Nothing is pending: drop the slots; the timer stays, unref()ed, until it is due. */
+  private idle(): void {
+    this.timer?.unref()
+    this.slots.length = 0
+    this.head = 0
+  }
+
+  /** Nothing is pending and the timer is due: stop it, so an idle breaker holds none. */
   private clear(): void {
     clearTimeout(this.timer)
     this.timer = undefined
