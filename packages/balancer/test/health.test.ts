@@ -90,6 +90,31 @@ describe('outlier ejection', () => {
     expect(snapshot.reduce((sum, s) => sum + s.ejections, 0)).toBe(1)
   })
 
+  it('ejects again for twice as long when an upstream fails right after its first ejection', async () => {
+    const [a, b] = await startUpstreams(2)
+    a!.behave = status(500)
+    const balancer = closing(
+      createBalancer({
+        ...quiet,
+        strategy: 'round-robin',
+        passive: false,
+        retryStatuses: [],
+        outlier: { consecutiveFailures: 1, baseEjectionMs: 3000, maxEjectedRatio: 0.5 },
+        upstreams: [a!.url, b!.url],
+      }),
+    )
+    await sequential(balancer, 2)
+    expect(balancer.snapshot()[0]).toMatchObject({ reason: 'ejected', ejections: 1 })
+    // Back after 3 s; one of the next two requests goes to a, fails, and ejects it for 6 s.
+    await sleep(3300)
+    expect(tally(await sequential(balancer, 2))).toEqual({ 'status 500': 1, b: 1 })
+    expect(balancer.snapshot()[0]).toMatchObject({ reason: 'ejected', ejections: 2 })
+    // Past the base time, a is still out: the second ejection lasts twice as long.
+    await sleep(3500)
+    expect(balancer.snapshot()[0]).toMatchObject({ reason: 'ejected', ejections: 2 })
+    expect(tally(await sequential(balancer, 4))).toEqual({ b: 4 })
+  }, 30_000)
+
   it('a success ends the streak', async () => {
     const [a] = await startUpstreams(1)
     let n = 0
