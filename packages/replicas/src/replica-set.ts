@@ -177,6 +177,8 @@ class Routing<TPool> implements ReplicaSet<TPool> {
   readonly #listeners = new Set<(change: ReplicaSetChange) => void>()
   readonly #tracking = new AsyncLocalStorage<WriteTracking>()
   #primary: Member<TPool> | undefined
+  /** The replicas in read rotation, as the last round decided. */
+  #rotation: Member<TPool>[] = []
   #fallback = false
   #fallbackReads = 0
   #rounds = 0
@@ -282,6 +284,9 @@ class Routing<TPool> implements ReplicaSet<TPool> {
         this.#nodeChanged(member, before, round)
       }
     })
+    this.#rotation = this.#members.filter(
+      (m) => m.state === 'serving' && m.details?.role === 'replica',
+    )
     this.#choosePrimary(round)
     this.#updateFallback(round)
   }
@@ -412,36 +417,48 @@ class Routing<TPool> implements ReplicaSet<TPool> {
     }
   }
 
-  async write<T>(fn: (pool: TPool) => T | Promise<T>): Promise<T> {
-    await this.#settled()
+  write<T>(fn: (pool: TPool) => T | Promise<T>): Promise<T> {
+    // Before the first round ends, wait for it; after, no extra await on the hot path.
+    if (this.#first !== undefined) return this.#first.then(() => this.#write(fn))
+    return this.#write(fn)
+  }
+
+  #write<T>(fn: (pool: TPool) => T | Promise<T>): Promise<T> {
     const primary = this.#primary
-    if (primary === undefined) throw new NoPrimaryError(this.name)
+    if (primary === undefined) return Promise.reject(new NoPrimaryError(this.name))
     return this.#run(primary, 'write', fn)
   }
 
-  async read<T>(fn: (pool: TPool) => T | Promise<T>, options?: ReadOptions): Promise<T> {
-    await this.#settled()
+  read<T>(fn: (pool: TPool) => T | Promise<T>, options?: ReadOptions): Promise<T> {
+    if (this.#first !== undefined) return this.#first.then(() => this.#read(fn, options))
+    return this.#read(fn, options)
+  }
+
+  /** Routes one read; not async, so a routed read costs no promise of its own. */
+  #read<T>(fn: (pool: TPool) => T | Promise<T>, options?: ReadOptions): Promise<T> {
     const primary = this.#primary
     const wroteAt = this.#tracking.getStore()?.wroteAt
     const mustSeeWrite =
       options?.primary === true ||
       (wroteAt !== undefined && Date.now() - wroteAt < this.#options.readAfterWriteMs)
     if (mustSeeWrite) {
-      if (primary === undefined) throw new NoPrimaryError(this.name)
+      if (primary === undefined) return Promise.reject(new NoPrimaryError(this.name))
       return this.#run(primary, 'read', fn)
     }
-    const inRotation = this.#members.filter(
-      (m) => m.state === 'serving' && m.details?.role === 'replica',
-    )
+    const inRotation = this.#rotation
     // A replica serves a tracked caller only once it had replayed past that caller's last write.
     const fresh =
       wroteAt === undefined ? inRotation : inRotation.filter((m) => m.caughtUpTo > wroteAt)
     if (fresh.length > 0) return this.#run(this.#pick(fresh), 'read', fn)
-    if (primary === undefined) throw new NoReadableNodeError(this.name)
+    if (primary === undefined) return Promise.reject(new NoReadableNodeError(this.name))
     if (inRotation.length > 0 || this.#members.length === 1) return this.#run(primary, 'read', fn)
     if (this.#fallbackReads >= this.#options.maxFallbackReads) {
-      throw new FallbackFullError(this.name, this.#options.maxFallbackReads)
+      return Promise.reject(new FallbackFullError(this.name, this.#options.maxFallbackReads))
     }
+    return this.#fallbackRead(primary, fn)
+  }
+
+  async #fallbackRead<T>(primary: Member<TPool>, fn: (pool: TPool) => T | Promise<T>): Promise<T> {
     this.#fallbackReads++
     try {
       return await this.#run(primary, 'read', fn)
