@@ -25,12 +25,6 @@ function failureDetails(error: unknown): unknown {
   }
 }
 
-/** Why a check failed, never blank: an Error with neither a message nor a name describes as ''. */
-function failureText(error: unknown): string {
-  const text = errorText(error)
-  return /\S/.test(text) ? text : 'failed with an error that has no message'
-}
-
 /**
  * Runs one check under its deadline. A check that ignores its AbortSignal keeps at most one call
  * pending: later runs wait on that same call, until its deadline, instead of starting another,
@@ -108,7 +102,7 @@ export class CheckRunner {
     const details = safeDetails(raw)
     const result: CheckResult = settled.ok
       ? { status: 'pass', critical, durationMs }
-      : { status: 'fail', critical, durationMs, error: failureText(settled.error) }
+      : { status: 'fail', critical, durationMs, error: errorText(settled.error) }
     if (details !== undefined) result.details = details
     return result
   }

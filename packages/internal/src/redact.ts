@@ -96,6 +96,8 @@ export function errorText(err: unknown): string {
     if (current === undefined || current === null) break
   }
   const joined = redact(parts.join(': '))
+  // An Error with neither a message nor a name describes as '': say so rather than log a blank.
+  if (!/\S/.test(joined)) return 'failed with an error that has no message'
   return joined.length > MAX_TEXT ? `${joined.slice(0, MAX_TEXT)}…` : joined
 }
 

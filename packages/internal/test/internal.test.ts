@@ -116,6 +116,8 @@ describe('errorText', () => {
     expect(errorText(Object.assign(Object.create(null) as object, { n: 2n }))).toBe('{"n":"2n"}')
     expect(errorText(revoked.proxy)).toBe('failed with a value that cannot be described')
     expect(errorText(throwingMessage)).toBe('failed with a value that cannot be described')
+    const nameless = Object.assign(new Error(''), { name: '' })
+    expect(errorText(nameless)).toBe('failed with an error that has no message')
     expect(errorText(new Error('fetch failed', { cause: new Error('connect ECONNREFUSED') }))).toBe(
       'fetch failed: connect ECONNREFUSED',
     )
