@@ -30,7 +30,7 @@ export const DEFAULTS = Object.freeze({
   paymentsTimeoutMs: 2000,
   breakerFailureThreshold: 5,
   breakerResetTimeoutMs: 10_000,
-  healthTimeoutMs: 2000,
+  healthTimeoutMs: 800,
   healthCacheMs: 1000,
   drainDelayMs: 5000,
   shutdownTimeoutMs: 20_000,
