@@ -236,6 +236,19 @@ describe.each(CASES)('$name', (pkg) => {
     await expect(app.ready()).rejects.toMatchObject({ code: 'UPTIMEKIT_INVALID_OPTION' })
   })
 
+  it('freezes its DEFAULTS, nested arrays and objects included', () => {
+    const unfrozen: string[] = []
+    const walk = (value: unknown, path: string): void => {
+      if (typeof value !== 'object' || value === null) return
+      if (!Object.isFrozen(value)) unfrozen.push(path)
+      for (const [key, inner] of Object.entries(value)) walk(inner, `${path}.${key}`)
+    }
+    const { DEFAULTS } = require(pkg.name) as { DEFAULTS: unknown }
+    expect(DEFAULTS).toEqual(expect.any(Object))
+    walk(DEFAULTS, 'DEFAULTS')
+    expect(unfrozen).toEqual([])
+  })
+
   it('throws an error every other package, ESM or CommonJS, recognises with instanceof', async () => {
     const error = await attempt(pkg, { [pkg.bad[0]]: pkg.bad[1] })
     for (const InvalidOptionError of invalidOptionClasses()) {
