@@ -4,6 +4,9 @@ import { MAX_TIMER_MS } from '@uptimekit/internal'
 import { createHealth } from '../src/health.js'
 import { httpCheck } from '../src/checks/http.js'
 import { pgCheck } from '../src/checks/pg.js'
+import { heapCheck } from '../src/checks/heap.js'
+import { diskCheck } from '../src/checks/disk.js'
+import { eventLoopCheck } from '../src/checks/event-loop.js'
 import type { HealthLogger } from '../src/options.js'
 import { closedPort } from '../../../test/support/ports.js'
 import { ADAPTERS, serveForTest } from './servers.js'
@@ -389,6 +392,152 @@ describe.each(ADAPTERS)('%s adapter', (_name, start) => {
         message: 'readiness flipped to not ready',
       },
     ])
+  })
+
+  it('IETF /health/detailed shows the heap, disk and event-loop readings as observedValue and observedUnit', async () => {
+    const health = createHealth({
+      checks: {
+        heap: heapCheck(),
+        disk: diskCheck({ path: '/', minFreeRatio: 0.000001 }),
+        // No delay can fail it: this asserts the reading, not the threshold.
+        loop: eventLoopCheck({ maxDelayMs: MAX_TIMER_MS }),
+      },
+      // One run answers both requests, so the IETF readings can be compared with the details.
+      cacheMs: MAX_TIMER_MS,
+      timeoutMs: 5000,
+      version: '1.2.3',
+    })
+    onTestFinished(() => health.close())
+    const url = await start(health)
+    const ietf = await get(`${url}/health/detailed`, { headers: IETF })
+    expect(ietf.status).toBe(200)
+    expect(ietf.headers.get('content-type')).toBe('application/health+json')
+    const plain = await get(`${url}/health/detailed`)
+    const details = (plain.body as { checks: Record<string, { details: Record<string, number> }> })
+      .checks
+    const heap = details.heap?.details ?? {}
+    const disk = details.disk?.details ?? {}
+    const loop = details.loop?.details ?? {}
+    const time = (plain.body as { timestamp: string }).timestamp
+    const entry = (observedValue: number, observedUnit: string) => [
+      { componentType: 'system', status: 'pass', observedValue, observedUnit, time },
+    ]
+    const percentOf = (ratio: number | undefined) => Math.round((ratio as number) * 1000) / 10
+    expect(ietf.body).toEqual({
+      status: 'pass',
+      version: '1.2.3',
+      checks: {
+        'heap:utilization': entry(percentOf(heap.usedRatio), 'percent'),
+        'disk:free': entry(percentOf(disk.freeRatio), 'percent'),
+        'loop:delay': entry(loop.delayMs as number, 'ms'),
+      },
+    })
+    expect(ietf.body).not.toHaveProperty('output')
+    const checks = (ietf.body as { checks: Record<string, [{ observedValue: unknown }]> }).checks
+    const value = (key: string) => checks[key]?.[0].observedValue as number
+    for (const key of ['heap:utilization', 'disk:free', 'loop:delay']) {
+      expect([key, typeof value(key), Number.isFinite(value(key))]).toEqual([key, 'number', true])
+    }
+    // Percent, not a ratio: the share the details' byte counts give, times 100.
+    const heapPercent = ((heap.usedBytes as number) / (heap.limitBytes as number)) * 100
+    expect(value('heap:utilization')).toBeGreaterThan(0)
+    expect(value('heap:utilization')).toBeLessThanOrEqual(90)
+    expect(Math.abs(value('heap:utilization') - heapPercent)).toBeLessThanOrEqual(0.1)
+    const diskPercent = ((disk.freeBytes as number) / (disk.totalBytes as number)) * 100
+    expect(value('disk:free')).toBeGreaterThan(0)
+    expect(value('disk:free')).toBeLessThanOrEqual(100)
+    expect(Math.abs(value('disk:free') - diskPercent)).toBeLessThanOrEqual(0.1)
+    // Milliseconds past the sampling resolution, from a window that held at least one sample.
+    expect(value('loop:delay')).toBeGreaterThanOrEqual(0)
+    expect(loop.samples).toBeGreaterThanOrEqual(1)
+  })
+
+  it('IETF /health/detailed carries a top-level output on warn (200) and on fail (503)', async () => {
+    const warnUrl = await start(
+      createHealth({
+        checks: {
+          db: async () => {},
+          heap: { check: heapCheck({ maxUsedRatio: 0.001 }), critical: false },
+        },
+        version: '1.2.3',
+        logger: false,
+      }),
+    )
+    const warn = await get(`${warnUrl}/health/detailed`, { headers: IETF })
+    expect(warn.status).toBe(200)
+    const time = expect.stringMatching(/^\d{4}-\d\d-\d\dT/)
+    expect(warn.body).toEqual({
+      status: 'warn',
+      output: 'non-critical checks failing: heap',
+      version: '1.2.3',
+      checks: {
+        'db:responseTime': [
+          {
+            componentType: 'component',
+            status: 'pass',
+            observedValue: expect.any(Number),
+            observedUnit: 'ms',
+            time,
+          },
+        ],
+        // The failure still shows its reading, and on the detailed probe the error text.
+        'heap:utilization': [
+          {
+            componentType: 'system',
+            status: 'warn',
+            observedValue: expect.any(Number),
+            observedUnit: 'percent',
+            time,
+            output: expect.stringMatching(
+              /^heap used \d+\.\d MB is \d+\.\d% of the .* \(max 0\.1%\)$/,
+            ),
+          },
+        ],
+      },
+    })
+
+    const failUrl = await start(
+      createHealth({
+        checks: {
+          disk: diskCheck({ minFreeBytes: Number.MAX_SAFE_INTEGER }),
+          payments: { check: () => Promise.reject(new Error('upstream down')), critical: false },
+        },
+        logger: false,
+      }),
+    )
+    const fail = await get(`${failUrl}/health/detailed`, { headers: IETF })
+    expect(fail.status).toBe(503)
+    expect(fail.body).toEqual({
+      status: 'fail',
+      output: 'critical checks failing: disk; non-critical checks failing: payments',
+      checks: {
+        'disk:free': [
+          {
+            componentType: 'system',
+            status: 'fail',
+            observedValue: expect.any(Number),
+            observedUnit: 'percent',
+            time,
+            output: expect.stringMatching(/^\/: \d+ MB free, below \d+ MB$/),
+          },
+        ],
+        'payments:responseTime': [
+          {
+            componentType: 'component',
+            status: 'warn',
+            observedValue: expect.any(Number),
+            observedUnit: 'ms',
+            time,
+            output: 'upstream down',
+          },
+        ],
+      },
+    })
+    // The same report on /health names the same checks in its output.
+    const overview = await get(`${failUrl}/health`, { headers: IETF })
+    expect((overview.body as { output?: unknown }).output).toBe(
+      'critical checks failing: disk; non-critical checks failing: payments',
+    )
   })
 
   it('serves custom paths and not the default ones', async () => {
