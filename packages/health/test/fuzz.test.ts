@@ -1,5 +1,5 @@
-import { connect } from 'node:net'
 import { describe, expect, it, onTestFinished } from 'vitest'
+import { type RawRequest, sendRaw } from '../../../test/support/raw-request.js'
 import { CheckFailedError } from '../src/errors.js'
 import { createHealth } from '../src/health.js'
 import type { HealthCheck } from '../src/options.js'
@@ -125,13 +125,7 @@ const AUTHORIZATIONS: readonly (string | undefined)[] = [
   `Bearer ${TOKEN.toUpperCase()}`,
 ]
 
-interface Shape {
-  method: string
-  target: string
-  version: string
-  headers: [string, string][]
-  body: string
-}
+type Shape = RawRequest
 
 function shape(random: () => number): Shape {
   const headers: [string, string][] = [['host', '127.0.0.1']]
@@ -151,37 +145,6 @@ function shape(random: () => number): Shape {
     headers,
     body,
   }
-}
-
-interface Reply {
-  raw: string
-  status: number
-}
-
-/** Sends one raw request on its own connection and reads until the server closes it. */
-function send(port: number, request: Shape): Promise<Reply> {
-  const head = [
-    `${request.method} ${request.target} ${request.version}`,
-    ...request.headers.map(([name, value]) => `${name}: ${value}`),
-  ].join('\r\n')
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1')
-    const chunks: Buffer[] = []
-    const timer = setTimeout(() => {
-      socket.destroy()
-      reject(new Error(`no answer within ${ANSWER_WITHIN_MS} ms`))
-    }, ANSWER_WITHIN_MS)
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
-    // A server may reset a connection it refuses, after its answer: what was read counts.
-    socket.on('error', () => {})
-    socket.on('close', () => {
-      clearTimeout(timer)
-      const raw = Buffer.concat(chunks).toString('latin1')
-      const status = /^HTTP\/1\.[01] (\d{3}) /.exec(raw)
-      resolve({ raw, status: status === null ? 0 : Number(status[1]) })
-    })
-    socket.write(Buffer.from(`${head}\r\n\r\n${request.body}`, 'latin1'))
-  })
 }
 
 function splitReply(raw: string): { headers: Map<string, string>; body: string } {
@@ -244,7 +207,7 @@ describe.each(ADAPTERS)('%s adapter under random and malformed requests', (name,
       while (next < requests.length) {
         const request = requests[next++] as Shape
         const what = `${name} ${JSON.stringify(request).slice(0, 300)}`
-        const reply = await send(port, request)
+        const reply = await sendRaw(port, request, { answerWithinMs: ANSWER_WITHIN_MS })
         statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1)
         expect(KNOWN_STATUSES, what).toContain(reply.status)
         const expected = expectedStatus(request)

@@ -1,5 +1,5 @@
-import { connect } from 'node:net'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { type RawRequest, sendRaw } from '../../../test/support/raw-request.js'
 import { samplesOf, valueOf } from './prom-text.js'
 import { frameworks } from './servers.js'
 
@@ -137,13 +137,7 @@ const AUTHORIZATIONS: readonly (string | undefined)[] = [
   `Bearer ${encodeURIComponent(TOKEN).replace('-', '%2D')}`,
 ]
 
-interface Shape {
-  method: string
-  target: string
-  version: string
-  headers: [string, string][]
-  body: string
-}
+type Shape = RawRequest
 
 function shape(random: () => number): Shape {
   const headers: [string, string][] = [['host', '127.0.0.1']]
@@ -176,45 +170,6 @@ function authorized(request: Shape): boolean {
   return match?.[1] === TOKEN
 }
 
-interface Reply {
-  raw: string
-  status: number
-}
-
-/** Sends one raw request on its own connection and reads until the server closes it. */
-function send(port: number, request: Shape): Promise<Reply> {
-  const head = [
-    `${request.method} ${request.target} ${request.version}`,
-    ...request.headers.map(([name, value]) => `${name}: ${value}`),
-  ].join('\r\n')
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1')
-    const chunks: Buffer[] = []
-    const raw = (): string => Buffer.concat(chunks).toString('latin1')
-    const timer = setTimeout(() => {
-      socket.destroy()
-      reject(
-        new Error(
-          `no answer within ${ANSWER_WITHIN_MS} ms to ${head.slice(0, 300)}: ${raw().slice(0, 200)}`,
-        ),
-      )
-    }, ANSWER_WITHIN_MS)
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
-    // /slow never ends its answer (a HEAD of it never even sends the head): leave mid-response,
-    // as an impatient client does.
-    if (request.target === '/slow') setTimeout(() => socket.destroy(), SLOW_CLIENT_LEAVES_MS)
-    // A server may reset a connection it refuses, after its answer: what was read counts.
-    socket.on('error', () => {})
-    socket.on('close', () => {
-      clearTimeout(timer)
-      const text = raw()
-      const status = /^HTTP\/1\.[01] (\d{3}) /.exec(text)
-      resolve({ raw: text, status: status === null ? 0 : Number(status[1]) })
-    })
-    socket.write(Buffer.from(`${head}\r\n\r\n${request.body}`, 'latin1'))
-  })
-}
-
 const KNOWN_STATUSES = [200, 204, 400, 401, 404, 405, 414, 431, 500]
 // What only a scrape answer holds: the exposition's comment lines and our own metric names.
 const EXPOSITION = /# (HELP|TYPE) |http_requests_total|process_cpu/
@@ -242,7 +197,13 @@ describe.each(frameworks)('%s metrics under random and malformed requests', (nam
       while (next < requests.length) {
         const request = requests[next++] as Shape
         const what = `${name} ${JSON.stringify(request).slice(0, 300)}`
-        const reply = await send(port, request)
+        // /slow never ends its answer (a HEAD of it never even sends the head): the client leaves
+        // mid-response, as an impatient one does.
+        const leaveAfterMs = request.target === '/slow' ? SLOW_CLIENT_LEAVES_MS : undefined
+        const reply = await sendRaw(port, request, {
+          answerWithinMs: ANSWER_WITHIN_MS,
+          leaveAfterMs,
+        })
         statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1)
         if (request.target !== '/slow') expect(KNOWN_STATUSES, what).toContain(reply.status)
         expect(reply.raw, what).not.toContain(TOKEN)
