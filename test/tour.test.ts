@@ -31,7 +31,24 @@ describe('the guided tour', () => {
     expect(output).toContain('both breakers closed')
     expect(output).toContain('instance-a exited with code 0')
     expect(output).toContain('zero lost requests')
-    const rows = [...output.matchAll(/^ {3}\| ([\w ]+) \| (\d+) \| (\d+) \|/gm)]
+    const rows = [...output.matchAll(/^ {3}\| ([\w ]+) \| (\d+) \| (\d+) \| ([^|]*) \|/gm)]
+    // Every phase but the last prints a live line whose statuses add up to its count, and which
+    // the summary's row for that phase does not contradict (it may hold answers that came later).
+    const live = [...output.matchAll(/^ {3}(\d+) requests, (\d+) lost or unexpected \(([^)]*)\)/gm)]
+    const total = (statuses: string) =>
+      statuses
+        .trim()
+        .split(' ')
+        .filter((part) => part !== '')
+        .reduce((sum, part) => sum + Number(part.split('×')[1]), 0)
+    expect(live).toHaveLength(5)
+    live.forEach((line, i) => {
+      expect(total(line[3]!)).toBe(Number(line[1]))
+      expect(Number(line[1])).toBeGreaterThan(0)
+      expect(Number(line[1])).toBeLessThanOrEqual(Number(rows[i]![2]))
+      expect(line[2]).toBe(rows[i]![3])
+    })
+    for (const row of rows) expect(total(row[4]!)).toBe(Number(row[2]))
     expect(rows.map((row) => [row[1], row[3]])).toEqual([
       ['steady', '0'],
       ['upstream failing', '0'],
