@@ -6,7 +6,8 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { CircuitBreaker } from '../src/breaker.js'
 import { breakerGuard } from '../src/express.js'
 import { breakerPlugin } from '../src/fastify.js'
-import { oddValues, seeded } from './fixtures/odd-values.js'
+import { seeded } from '../../../test/support/seeded.js'
+import { oddValues } from './fixtures/odd-values.js'
 
 const SEED = 0x0dd_5eed
 const CONNECTIONS = 60

@@ -3,7 +3,8 @@ import { CircuitBreaker } from '../src/breaker.js'
 import { isCircuitOpenError, isRetryError } from '../src/errors.js'
 import type { CircuitPermit } from '../src/permit.js'
 import { retry } from '../src/retry.js'
-import { oddValues, seeded } from './fixtures/odd-values.js'
+import { seeded } from '../../../test/support/seeded.js'
+import { oddValues } from './fixtures/odd-values.js'
 
 const SEED = 0x5eed_b7ea
 const ROUNDS = 60

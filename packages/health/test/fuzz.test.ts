@@ -1,9 +1,11 @@
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { watchProcess } from '../../../test/support/process-crashes.js'
 import { type RawRequest, sendRaw } from '../../../test/support/raw-request.js'
+import { seeded } from '../../../test/support/seeded.js'
 import { CheckFailedError } from '../src/errors.js'
 import { createHealth } from '../src/health.js'
 import type { HealthCheck } from '../src/options.js'
-import { oddRejections, seeded } from './fixtures/odd-values.js'
+import { oddRejections } from './fixtures/odd-values.js'
 import { ADAPTERS } from './servers.js'
 
 // Change the seed to explore; a failure names the request that caused it, replayable from here.
@@ -185,16 +187,7 @@ const KNOWN_STATUSES = [200, 204, 400, 401, 404, 405, 414, 431, 503]
 
 describe.each(ADAPTERS)('%s adapter under random and malformed requests', (name, start) => {
   it(`answers ${REQUESTS} of them (seed ${SEED}) clearly, without crash, hang or secret`, async () => {
-    let crashes = 0
-    const crashed = (): void => {
-      crashes++
-    }
-    process.on('unhandledRejection', crashed)
-    process.on('uncaughtException', crashed)
-    onTestFinished(() => {
-      process.off('unhandledRejection', crashed)
-      process.off('uncaughtException', crashed)
-    })
+    const crashes = watchProcess()
     const health = createHealth({ checks: checks(), token: TOKEN, timeoutMs: 100, logger: false })
     const url = await start(health)
     const port = Number(new URL(url).port)
@@ -226,7 +219,7 @@ describe.each(ADAPTERS)('%s adapter under random and malformed requests', (name,
       }
     }
     await Promise.all(Array.from({ length: CONCURRENCY }, worker))
-    expect(crashes).toBe(0)
+    expect(crashes.count()).toBe(0)
     expect(checked).toBeGreaterThan(10)
     // Both frameworks answered probes, refused the malformed and missed the unknown.
     for (const status of [200, 400, 401, 404, 503])

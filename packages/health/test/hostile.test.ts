@@ -2,6 +2,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest'
+import { watchProcess } from '../../../test/support/process-crashes.js'
 import { CheckRunner } from '../src/check-runner.js'
 import { CheckFailedError } from '../src/errors.js'
 import { createHealth } from '../src/health.js'
@@ -20,21 +21,6 @@ function recordingLogger() {
   }
   const logger: HealthLogger = { info: at('info'), warn: at('warn'), error: at('error') }
   return { lines, logger }
-}
-
-/** Counts unhandled rejections and uncaught exceptions while the test runs. */
-function watchProcess(): { count: () => number } {
-  let count = 0
-  const seen = (): void => {
-    count++
-  }
-  process.on('unhandledRejection', seen)
-  process.on('uncaughtException', seen)
-  onTestFinished(() => {
-    process.off('unhandledRejection', seen)
-    process.off('uncaughtException', seen)
-  })
-  return { count: () => count }
 }
 
 function rejecting(value: unknown): HealthCheck {

@@ -1,5 +1,7 @@
-import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import { watchProcess } from '../../../test/support/process-crashes.js'
 import { type RawRequest, sendRaw } from '../../../test/support/raw-request.js'
+import { seeded } from '../../../test/support/seeded.js'
 import { samplesOf, valueOf } from './prom-text.js'
 import { frameworks } from './servers.js'
 
@@ -15,18 +17,6 @@ const CAP = 12
 
 const TOKEN = 'fuzz-metrics-TOKEN-0123456789ab'
 const INTERNALS = /\n\s+at |node_modules|\/src\/|\.ts:\d|\.js:\d/
-
-/** mulberry32: a small PRNG, so the same seed sends the same requests on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
 
 const pick = <T>(random: () => number, items: readonly T[]): T =>
   items[Math.floor(random() * items.length)] as T
@@ -176,16 +166,7 @@ const EXPOSITION = /# (HELP|TYPE) |http_requests_total|process_cpu/
 
 describe.each(frameworks)('%s metrics under random and malformed requests', (name, start) => {
   it(`answers ${REQUESTS} of them (seed ${SEED}) without leak, crash or unbounded series`, async () => {
-    let crashes = 0
-    const crashed = (): void => {
-      crashes++
-    }
-    process.on('unhandledRejection', crashed)
-    process.on('uncaughtException', crashed)
-    onTestFinished(() => {
-      process.off('unhandledRejection', crashed)
-      process.off('uncaughtException', crashed)
-    })
+    const crashes = watchProcess()
     const app = await start({ token: TOKEN, maxSeriesPerMetric: CAP, logger: false })
     const port = Number(new URL(app.url).port)
     const random = seeded(SEED)
@@ -230,7 +211,7 @@ describe.each(frameworks)('%s metrics under random and malformed requests', (nam
       }
     }
     await Promise.all(Array.from({ length: CONCURRENCY }, worker))
-    expect(crashes).toBe(0)
+    expect(crashes.count()).toBe(0)
     expect(scrapes).toBeGreaterThan(0)
     for (const status of [200, 400, 401, 404])
       expect(statuses.get(status), `${status}`).toBeGreaterThan(0)

@@ -1,5 +1,7 @@
 import { connect, type Socket } from 'node:net'
 import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { watchProcess } from '../../../test/support/process-crashes.js'
+import { seeded } from '../../../test/support/seeded.js'
 import { type Route, type ServerKind, startServer } from './servers.js'
 
 // Change the seed to explore; a failure names the client that caused it, replayable from here.
@@ -12,18 +14,6 @@ const HANG_MS = TIMEOUT_MS + 10_000
 const BIG = 'b'.repeat(256 * 1024)
 // Past what loopback socket buffers hold: a client that never reads stalls this answer for good.
 const HUGE = 'h'.repeat(32 * 1024 * 1024)
-
-/** mulberry32: a small PRNG, so the same seed builds the same clients on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
 
 const KINDS = ['half-sent', 'pipelined', 'never-reads', 'leaves-mid-response', 'slowloris'] as const
 type Kind = (typeof KINDS)[number]
@@ -126,16 +116,7 @@ describe.each(['http', 'express', 'fastify'] as ServerKind[])(
   '%s, hostile clients during a shutdown',
   (kind) => {
     it(`ends within timeoutMs with ${CLIENTS} of them (seed ${SEED}), every read request answered in full or never run`, async () => {
-      let crashes = 0
-      const crashed = (): void => {
-        crashes++
-      }
-      process.on('unhandledRejection', crashed)
-      process.on('uncaughtException', crashed)
-      onTestFinished(() => {
-        process.off('unhandledRejection', crashed)
-        process.off('uncaughtException', crashed)
-      })
+      const crashes = watchProcess()
       const random = seeded(SEED)
       const clients = plans(random)
       const routes: Record<string, Route> = {}
@@ -220,7 +201,7 @@ describe.each(['http', 'express', 'fastify'] as ServerKind[])(
         for (const status of statuses) expect(status, what).toBe('HTTP/1.1 200')
       }
       expect(await inflight).toBe('inflight done')
-      expect(crashes).toBe(0)
+      expect(crashes.count()).toBe(0)
       // Nothing listens any more.
       const refused = await new Promise<boolean>((resolve) => {
         const probe = connect({ host: '127.0.0.1', port: started.port })
