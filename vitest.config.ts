@@ -1,12 +1,13 @@
 import { defineConfig } from 'vitest/config'
 
 // Tests whose figures depend on the CPU they get (open-loop load, SIGTERM under connection
-// churn, a Redis Cluster failover on a schedule): they run after everything else, one file at a
-// time, so no other test file competes with the servers they measure.
+// churn, Redis Sentinel and Cluster failovers on a schedule): they run after everything else, one
+// file at a time, so no other test file competes with the servers they measure.
 const UNDER_LOAD = [
   'packages/overload/test/load.test.ts',
   'packages/shutdown/test/sigterm.test.ts',
   'packages/session/test/cluster.test.ts',
+  'packages/session/test/sentinel.test.ts',
 ]
 
 export default defineConfig({
