@@ -140,6 +140,15 @@ beforeAll(async () => {
   await cluster.primary.admin.query(
     'CREATE TABLE items (id serial PRIMARY KEY, name text NOT NULL)',
   )
+  // The table must exist on every replica before any read goes there: on a loaded machine a
+  // replica can replay the CREATE TABLE after the first test's first read.
+  for (const replica of cluster.replicas) {
+    const deadline = Date.now() + 30_000
+    while ((await replica.admin.query("SELECT to_regclass('items') AS t")).rows[0].t === null) {
+      if (Date.now() > deadline) throw new Error('a replica never replayed CREATE TABLE items')
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  }
   // Replicas apply WAL 300 ms late: in rotation (lag bound 5 s), but a read right after a write
   // misses it unless it goes to the primary.
   for (const replica of cluster.replicas) {
