@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { watchProcess } from '../../../test/support/process-crashes.js'
+import { HOSTILE_METHODS, hostileTarget, pick } from '../../../test/support/hostile-requests.js'
 import { type RawRequest, sendRaw } from '../../../test/support/raw-request.js'
 import { seeded } from '../../../test/support/seeded.js'
 import { CheckFailedError } from '../src/errors.js'
@@ -32,61 +33,22 @@ function checks(): Record<string, HealthCheck | { check: HealthCheck; critical: 
   }
 }
 
-const pick = <T>(random: () => number, items: readonly T[]): T =>
-  items[Math.floor(random() * items.length)] as T
-
 const PATHS = ['/live', '/ready', '/health', '/health/detailed', '/startup', '/other', '/']
 
 function target(random: () => number): string {
   const base = pick(random, PATHS)
   // A third exact, so the ordinary answers are checked too.
   if (random() < 0.33) return base
-  const variants: (() => string)[] = [
-    () => base,
-    () => `${base}/`,
-    () => `${base}//`,
-    () => base.toUpperCase(),
-    () => base.replace(/[a-z]/, (c) => `%${c.charCodeAt(0).toString(16)}`),
-    () => `${base}%`,
-    () => `${base}%zz`,
-    () => `${base}%00`,
-    () => `${base}%2F..%2F`,
-    () => `/..${base}`,
-    () => `${base}/../live`,
-    () => `${base}?${'a=1&'.repeat(Math.floor(random() * 50))}`,
-    () => `${base}?token=${TOKEN.slice(0, 4)}&%ff=%`,
-    () => `${base}#frag`,
-    () => `${base};jsessionid=1`,
-    () => `http://127.0.0.1${base}`,
-    () => `http://evil.example${base}?x`,
-    () => `//${base}`,
-    () => '*',
-    () => `${base}/${'x'.repeat(Math.floor(random() * 9000))}`,
-    () => `${base}/\u00e9\u4e2d`,
-    () => encodeURI(`${base}/\u00e9`),
-    () => `${base}\t`,
-  ]
-  return pick(random, variants)()
+  return hostileTarget(random, base, {
+    maxQueryPairs: 50,
+    extra: [
+      () => base,
+      () => `${base}/../live`,
+      () => `${base}?token=${TOKEN.slice(0, 4)}&%ff=%`,
+      () => `http://evil.example${base}?x`,
+    ],
+  })
 }
-
-// No CONNECT: node:http hands it to a `connect` listener, and without one closes the socket
-// before any framework sees it.
-const METHODS = [
-  'GET',
-  'GET',
-  'GET',
-  'HEAD',
-  'POST',
-  'PUT',
-  'DELETE',
-  'OPTIONS',
-  'PATCH',
-  'TRACE',
-  'get',
-  'G@T',
-  'PROPFIND',
-  '',
-]
 
 const ACCEPTS: readonly (string | undefined)[] = [
   undefined,
@@ -141,7 +103,7 @@ function shape(random: () => number): Shape {
   if (body !== '' || random() < 0.2) headers.push(['content-length', String(body.length)])
   headers.push(['connection', 'close'])
   return {
-    method: pick(random, METHODS),
+    method: pick(random, HOSTILE_METHODS),
     target: target(random),
     version: random() < 0.1 ? 'HTTP/1.0' : 'HTTP/1.1',
     headers,

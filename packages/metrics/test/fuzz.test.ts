@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { watchProcess } from '../../../test/support/process-crashes.js'
+import { HOSTILE_METHODS, hostileTarget, pick } from '../../../test/support/hostile-requests.js'
 import { type RawRequest, sendRaw } from '../../../test/support/raw-request.js'
 import { seeded } from '../../../test/support/seeded.js'
 import { samplesOf, valueOf } from './prom-text.js'
@@ -18,68 +19,28 @@ const CAP = 12
 const TOKEN = 'fuzz-metrics-TOKEN-0123456789ab'
 const INTERNALS = /\n\s+at |node_modules|\/src\/|\.ts:\d|\.js:\d/
 
-const pick = <T>(random: () => number, items: readonly T[]): T =>
-  items[Math.floor(random() * items.length)] as T
-
 const PATHS = ['/metrics', '/metrics', '/metrics', '/users/7', '/live', '/boom', '/nope', '/']
 
 function target(random: () => number): string {
   const base = pick(random, PATHS)
   if (random() < 0.3) return base
-  const variants: (() => string)[] = [
-    () => `${base}/`,
-    () => `${base}//`,
-    () => base.toUpperCase(),
-    () => base.replace(/[a-z]/, (c) => `%${c.charCodeAt(0).toString(16)}`),
-    () => base.replace(/[a-z]/, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
-    () => `${base}%`,
-    () => `${base}%zz`,
-    () => `${base}%00`,
-    () => `${base}%2F..%2F`,
-    () => `${base}%2e%2e/metrics`,
-    () => `/..${base}`,
-    () => `/x/..${base}`,
-    () => `/./${base.slice(1)}`,
-    () => `${base}/../metrics`,
-    () => `${base}?${'a=1&'.repeat(Math.floor(random() * 3000))}`,
-    () => `${base}?token=${TOKEN.slice(0, 6)}&%ff=%`,
-    () => `${base}#frag`,
-    () => `${base};jsessionid=1`,
-    () => `http://127.0.0.1${base}`,
-    () => `HTTP://127.0.0.1:1${base}?x`,
-    () => `http://evil.example${base}`,
-    () => `//${base}`,
-    () => '*',
-    () => `/users/${Math.floor(random() * 1e9)}`,
-    () => `/other/${Math.floor(random() * 1e9)}`,
-    () => `${base}/${'x'.repeat(Math.floor(random() * 9000))}`,
-    () => `${base}/\u00e9\u4e2d`,
-    () => encodeURI(`${base}/\u00e9`),
-    () => `${base}\t`,
-    () => '/slow',
-  ]
-  return pick(random, variants)()
+  return hostileTarget(random, base, {
+    maxQueryPairs: 3000,
+    extra: [
+      () => base.replace(/[a-z]/, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
+      () => `${base}%2e%2e/metrics`,
+      () => `/x/..${base}`,
+      () => `/./${base.slice(1)}`,
+      () => `${base}/../metrics`,
+      () => `${base}?token=${TOKEN.slice(0, 6)}&%ff=%`,
+      () => `HTTP://127.0.0.1:1${base}?x`,
+      () => `http://evil.example${base}`,
+      () => `/users/${Math.floor(random() * 1e9)}`,
+      () => `/other/${Math.floor(random() * 1e9)}`,
+      () => '/slow',
+    ],
+  })
 }
-
-// No CONNECT: node:http hands it to a `connect` listener, and without one closes the socket
-// before any framework sees it.
-const METHODS = [
-  'GET',
-  'GET',
-  'GET',
-  'GET',
-  'HEAD',
-  'POST',
-  'PUT',
-  'DELETE',
-  'OPTIONS',
-  'PATCH',
-  'get',
-  'G@T',
-  'PROPFIND',
-  'PURGE',
-  '',
-]
 
 const ACCEPTS: readonly (string | undefined)[] = [
   undefined,
@@ -142,7 +103,7 @@ function shape(random: () => number): Shape {
   if (body !== '' || random() < 0.1) headers.push(['content-length', String(body.length)])
   headers.push(['connection', 'close'])
   return {
-    method: pick(random, METHODS),
+    method: pick(random, HOSTILE_METHODS),
     target: target(random),
     version: random() < 0.1 ? 'HTTP/1.0' : 'HTTP/1.1',
     headers,
