@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import type { Pool } from 'pg'
-import { createReplicaSet, type ReplicaSet, type ReplicaSetChange } from '../src/index.js'
+import { createReplicaSet, type ReplicaSetChange } from '../src/index.js'
 import { needBinary } from '../../../test/support/binaries.js'
+import { nextChange } from './support/next-change.js'
 import { startPgCluster, type PgCluster } from './support/pg-cluster.js'
 import { startTcpProxy } from './support/tcp-proxy.js'
 
@@ -36,20 +36,6 @@ function keepCalling(calls: number, call: () => Promise<unknown>): () => Promise
     await Promise.all(loops)
     return errors
   }
-}
-
-/** Resolves with the first change `match` accepts. */
-function nextChange(
-  db: ReplicaSet<Pool>,
-  match: (change: ReplicaSetChange) => boolean,
-): Promise<ReplicaSetChange> {
-  return new Promise((resolve) => {
-    const stop = db.onChange((change) => {
-      if (!match(change)) return
-      stop()
-      resolve(change)
-    })
-  })
 }
 
 describe.runIf(pgReady)('a node whose role query is late', () => {

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import type { Pool } from 'pg'
-import { createReplicaSet, type ReplicaSet, type ReplicaSetChange } from '../src/index.js'
+import { createReplicaSet, type ReplicaSet } from '../src/index.js'
 import { needBinary } from '../../../test/support/binaries.js'
+import { nextChange } from './support/next-change.js'
 import { keepWriting, startPgCluster, type PgCluster } from './support/pg-cluster.js'
 
 const pgReady = needBinary('/usr/lib/postgresql/15/bin/initdb')
@@ -10,20 +11,6 @@ const pgReady = needBinary('/usr/lib/postgresql/15/bin/initdb')
 /** The port of the server a pool's query ran on, which names the node. */
 const portOf = async (pool: Pool): Promise<number> =>
   (await pool.query<{ port: number }>('SELECT inet_server_port() AS port')).rows[0]!.port
-
-/** Resolves with the first change `match` accepts. */
-function nextChange(
-  db: ReplicaSet<Pool>,
-  match: (change: ReplicaSetChange) => boolean,
-): Promise<ReplicaSetChange> {
-  return new Promise((resolve) => {
-    const stop = db.onChange((change) => {
-      if (!match(change)) return
-      stop()
-      resolve(change)
-    })
-  })
-}
 
 describe.runIf(pgReady)('a pg replica set over a primary and two streaming replicas', () => {
   let cluster: PgCluster
