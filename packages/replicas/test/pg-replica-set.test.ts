@@ -129,19 +129,20 @@ describe.runIf(pgReady)('a pg replica set over a primary and two streaming repli
     expect(await db.healthCheck()()).toMatchObject({ primary: 'p', fallback: true })
   })
 
-  it('fails over: no write reaches a node in recovery, and writes follow the promoted replica', async () => {
+  it('fails over: no write reaches a node in recovery, and writes follow the promoted replica within two intervals', async () => {
     const refusedReadOnly: unknown[] = []
-    const outcomes: string[] = []
+    // Each outcome with the discovery rounds started when it settled.
+    const outcomes: { outcome: string; round: number }[] = []
     let writing = true
     const writer = (async () => {
       while (writing) {
         try {
           await db.write((pool) => pool.query('INSERT INTO items (at) VALUES (now())'))
-          outcomes.push('ok')
+          outcomes.push({ outcome: 'ok', round: db.rounds })
         } catch (error) {
           const code = (error as { code?: string }).code
           if (code === '25006') refusedReadOnly.push(error)
-          outcomes.push(code ?? 'error')
+          outcomes.push({ outcome: code ?? 'error', round: db.rounds })
         }
         await sleep(5)
       }
@@ -150,6 +151,17 @@ describe.runIf(pgReady)('a pg replica set over a primary and two streaming repli
       writing = false
       await writer
     })
+    const writesOn = (name: string): number => db.snapshot().find((n) => n.name === name)!.writes
+    // The replicas' write counts at the moment the set makes r2 the primary: every write sent to
+    // either while it was in recovery.
+    let writesInRecovery: Record<string, number> | undefined
+    onTestFinished(
+      db.onChange((c) => {
+        if (c.type === 'primary' && c.to === 'r2') {
+          writesInRecovery = { r1: writesOn('r1'), r2: writesOn('r2') }
+        }
+      }),
+    )
     const noPrimary = nextChange(db, (c) => c.type === 'primary' && c.to === null)
     await cluster.primary.stop()
     expect(await noPrimary).toEqual({
@@ -171,10 +183,16 @@ describe.runIf(pgReady)('a pg replica set over a primary and two streaming repli
     // Detected by the first round that started after the promotion: within one interval.
     expect(change.round - roundsAtPromotion).toBeLessThanOrEqual(1)
     const before = outcomes.length
-    while (outcomes.slice(before).filter((o) => o === 'ok').length < 5) await sleep(10)
+    while (outcomes.slice(before).filter((o) => o.outcome === 'ok').length < 5) await sleep(10)
+    const firstOk = outcomes.slice(before).find((o) => o.outcome === 'ok')!
+    // The failover window, counted in rounds rather than timed: the writer's first successful
+    // write after the promotion settled within two rounds of it.
+    expect(firstOk.round - roundsAtPromotion).toBeLessThanOrEqual(2)
     expect(await db.write(portOf)).toBe(cluster.replicas[1]!.port)
+    expect(writesInRecovery).toEqual({ r1: 0, r2: 0 })
+    expect(writesOn('r1')).toBe(0)
     expect(refusedReadOnly).toEqual([])
-    const sinceFirstOk = outcomes.slice(outcomes.indexOf('ok', before))
-    expect(sinceFirstOk.every((o) => o === 'ok')).toBe(true)
+    const sinceFirstOk = outcomes.slice(outcomes.indexOf(firstOk))
+    expect(sinceFirstOk.every((o) => o.outcome === 'ok')).toBe(true)
   }, 30_000)
 })
