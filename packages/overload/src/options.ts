@@ -28,7 +28,8 @@ export interface OverloadOptions {
   /**
    * Requests allowed to run at once. `'adaptive'`: a limit learned from response times
    * (Gradient2: it shrinks when the recent average response time rises past 1.5x the long-term
-   * average, and grows while requests use at least half of it). A number: a fixed limit.
+   * average; it grows by probes while every slot is in use, keeping the added slots only if
+   * response times do not rise with them). A number: a fixed limit.
    * Synchronous CPU-bound handlers never hold more than one slot; the event-loop signals
    * cover them.
    * @default 'adaptive'

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { seeded } from '../../../test/support/seeded.js'
 import { GRADIENT, gradientLimit } from '../src/gradient-limit.js'
 
 /** Feeds one window of `n` samples of `ms` each with `inFlight` requests running. */
@@ -54,5 +55,74 @@ describe('gradientLimit', () => {
     expect(probed).toBeLessThanOrEqual(GRADIENT.initialLimit + 1)
     for (let i = 0; i < 200; i++) window(saturated, 5 * saturated.limit, saturated.limit)
     expect(saturated.limit).toBeLessThanOrEqual(probed)
+  })
+
+  describe('under +-10 % response-time noise (per window and per request), 600 windows', () => {
+    /**
+     * Runs 600 windows of 20 requests: `inFlight(limit)` running, `ms(limit)` each times the
+     * window's noise and the request's noise, both uniform in +-10 %. Returns the limit after
+     * each window.
+     */
+    const run = (
+      seed: number,
+      ms: (limit: number) => number,
+      inFlight: (limit: number) => number,
+    ) => {
+      const random = seeded(seed)
+      const noise = () => 1 + (random() * 2 - 1) * 0.1
+      const limit = gradientLimit()
+      const trace: number[] = []
+      for (let w = 0; w < 600; w++) {
+        const now = limit.limit
+        const windowNoise = noise()
+        for (let i = 0; i < 20; i++) limit.sample(ms(now) * windowNoise * noise(), inFlight(now))
+        limit.update()
+        trace.push(limit.limit)
+      }
+      return trace
+    }
+    const seeds = Array.from({ length: 20 }, (_, i) => 1000 + i)
+
+    it('stays put while only part of the limit is used, however noisy the response times', () => {
+      // 13 of 20 slots in use: no request ever waits, so more slots cannot help.
+      for (const seed of seeds) {
+        expect(
+          Math.max(
+            ...run(
+              seed,
+              () => 10,
+              () => 13,
+            ),
+          ),
+        ).toBe(GRADIENT.initialLimit)
+      }
+    })
+
+    it('does not creep past a saturated dependency (response time proportional to the limit)', () => {
+      for (const seed of seeds) {
+        const trace = run(
+          seed,
+          (limit) => 0.5 * limit,
+          (limit) => limit,
+        )
+        // A probe now and then, given back: never above one probe's step, and at or under the
+        // start value nine windows in ten (a noisy spike may shrink it a little).
+        const probe = Math.floor(GRADIENT.initialLimit * (1 + GRADIENT.probeShare))
+        expect(Math.max(...trace)).toBeLessThanOrEqual(probe)
+        const atStart = trace.filter((l) => l <= GRADIENT.initialLimit).length
+        expect(atStart / trace.length).toBeGreaterThan(0.9)
+      }
+    })
+
+    it('still grows while every slot is used and response times stay flat', () => {
+      for (const seed of seeds) {
+        const trace = run(
+          seed,
+          () => 10,
+          (limit) => limit,
+        )
+        expect(trace.at(-1)).toBeGreaterThan(10 * GRADIENT.initialLimit)
+      }
+    })
   })
 })
