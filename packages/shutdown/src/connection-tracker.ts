@@ -38,7 +38,9 @@ export interface ConnectionTracker {
   /**
    * Stops accepting connections, asks every connection to close after its current request,
    * closes idle ones with a FIN, sends GOAWAY on HTTP/2 sessions and calls `onClosed` once every
-   * connection is gone.
+   * connection is gone. Closing the listening socket resets every connection still in the
+   * kernel's accept queue: call it from the check phase (setImmediate), right after a poll phase
+   * accepted what was queued.
    */
   closeListener(onClosed: () => void): void
   /** Destroys every connection still open; returns how many there were. */
@@ -63,7 +65,6 @@ export function trackConnections(server: NetServer): ConnectionTracker {
   let lastAcceptAt = -Infinity
   let closedAt = Infinity
   let checkImmediate: NodeJS.Immediate | undefined
-  let closeImmediate: NodeJS.Immediate | undefined
   let graceTimer: NodeJS.Timeout | undefined
   let graceTimerAt = Infinity
   let onEmpty: (() => void) | undefined
@@ -250,7 +251,6 @@ export function trackConnections(server: NetServer): ConnectionTracker {
     sinceLastAccept: () => monotonicMs() - lastAcceptAt,
     closeListener(onClosed) {
       wrapEmit()
-      closedAt = monotonicMs()
       server.prependListener('listening', onListening)
       let done = false
       const finish = (): void => {
@@ -258,26 +258,22 @@ export function trackConnections(server: NetServer): ConnectionTracker {
         done = true
         onClosed()
       }
-      // Closing the listening socket resets every connection still in the kernel's accept
-      // queue. From setImmediate, the poll phase that just ran has accepted all of them.
-      closeImmediate = setImmediate(() => {
-        // net.Server's close, not http.Server's: the latter also destroys every connection it
-        // thinks idle, including one just accepted whose request is still in the kernel buffer.
-        NetServer.prototype.close.call(server, (err?: Error) => {
-          if (err === undefined) return finish()
-          // Not listening (closed elsewhere or never opened): wait for the connections we know.
-          onEmpty = finish
-          notifyIfEmpty()
-        })
-        // Only now may answers ask clients to reconnect: a reconnection that reached the
-        // kernel's accept queue before the close would be reset; after it, it is refused
-        // before anything was sent, which every client retries elsewhere.
-        phase = 'closing'
-        forEachOpenResponse(askClose)
-        closedAt = monotonicMs()
-        for (const socket of sockets.keys()) schedule(socket)
-        for (const session of sessions) session.close()
+      // net.Server's close, not http.Server's: the latter also destroys every connection it
+      // thinks idle, including one just accepted whose request is still in the kernel buffer.
+      NetServer.prototype.close.call(server, (err?: Error) => {
+        if (err === undefined) return finish()
+        // Not listening (closed elsewhere or never opened): wait for the connections we know.
+        onEmpty = finish
+        notifyIfEmpty()
       })
+      // Only now may answers ask clients to reconnect: a reconnection that reached the
+      // kernel's accept queue before the close would be reset; after it, it is refused
+      // before anything was sent, which every client retries elsewhere.
+      phase = 'closing'
+      forEachOpenResponse(askClose)
+      closedAt = monotonicMs()
+      for (const socket of sockets.keys()) schedule(socket)
+      for (const session of sessions) session.close()
     },
     destroyAll() {
       const count = sockets.size + sessions.size
@@ -296,7 +292,6 @@ export function trackConnections(server: NetServer): ConnectionTracker {
         server.emit = emit
       }
       if (checkImmediate !== undefined) clearImmediate(checkImmediate)
-      if (closeImmediate !== undefined) clearImmediate(closeImmediate)
       if (graceTimer !== undefined) clearTimeout(graceTimer)
     },
   }

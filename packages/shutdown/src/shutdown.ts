@@ -112,6 +112,8 @@ export function createShutdown(server: NetServer, options?: ShutdownOptions): Sh
       timers.add(timer)
     })
 
+  const afterPoll = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
   const finish = (result: Omit<ShutdownOutcome, 'hooks' | 'durationMs'>): void => {
     if (settle === undefined) return
     const done: ShutdownOutcome = {
@@ -133,13 +135,20 @@ export function createShutdown(server: NetServer, options?: ShutdownOptions): Sh
   // Keeps the listener open past the drain delay while connections still arrive, so none is
   // in the middle of its handshake at the close: whoever still connects is still routed here
   // and is better served than refused. At most half the time left before the deadline.
+  // Resolves in the check phase, right after a poll phase that accepted nothing new: a timer
+  // that fires after the process was descheduled sees only the accepts made before, while the
+  // kernel may hold a burst of connections in its accept queue, which the poll would accept.
   const waitForQuiet = async (): Promise<void> => {
     const latest = startedAt + (drainDelayMs + timeoutMs) / 2
     for (;;) {
       const left = quietMs - tracker.sinceLastAccept()
       const room = latest - monotonicMs()
-      if (left <= 0 || room <= 0 || forced.signal.aborted) return
-      await wait(Math.ceil(Math.min(left, room)))
+      if (room <= 0 || forced.signal.aborted) return
+      if (left > 0) await wait(Math.ceil(Math.min(left, room)))
+      else {
+        await afterPoll()
+        if (tracker.sinceLastAccept() >= quietMs) return
+      }
     }
   }
 
