@@ -1,21 +1,18 @@
 // @uptimekit/replicas: db.read() overhead against a direct pool.query() on the same pool, and
 // read throughput with two streaming replicas against the primary alone. Starts its own
 // PostgreSQL 15 primary and two replicas (pg_basebackup -R) on spare ports; needs root (runuser).
-// Run: node bench/replicas.mjs (build packages/replicas first).
+// Run: node bench/replicas.mjs (build packages/replicas first: it imports the package's dist).
 import { execFileSync } from 'node:child_process'
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-
-const require = createRequire(new URL('../packages/replicas/package.json', import.meta.url))
-const pg = require('pg')
-const { createReplicaSet } = await import('../packages/replicas/dist/index.mjs')
+import { createReplicaSet } from '@uptimekit/replicas'
+import pg from 'pg'
 
 const BIN = '/usr/lib/postgresql/15/bin'
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 2)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 0.5)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 31)
 const asPostgres = (cmd, args) =>
   execFileSync('runuser', ['-u', 'postgres', '--', `${BIN}/${cmd}`, ...args], { stdio: 'pipe' })
 
@@ -58,9 +55,13 @@ async function close() {
   rmSync(root, { recursive: true, force: true })
 }
 
-/** Calls `call` from `concurrency` loops for `SECONDS`; resolves to calls per second. */
+/**
+ * Calls `call` from `concurrency` loops for `SECONDS`; resolves to calls per second and this
+ * process's CPU time (user + system) per call in microseconds: the part a wrapper adds to.
+ */
 async function rate(call, concurrency) {
   let done = 0
+  const cpu = process.cpuUsage()
   const until = performance.now() + SECONDS * 1000
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -70,21 +71,40 @@ async function rate(call, concurrency) {
       }
     }),
   )
-  return done / SECONDS
+  const { user, system } = process.cpuUsage(cpu)
+  return { perSecond: done / SECONDS, cpuUs: (user + system) / done }
 }
 
-/** Alternates a and b for ROUNDS rounds (after a warm-up each); resolves to both medians. */
+const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]
+
+/**
+ * Runs a and b in ROUNDS trials after a warm-up each, the order swapped every trial so neither
+ * always runs second; resolves to both median rates, the median of the per-trial ratios b/a (each
+ * compares two runs a moment apart, so a load change between trials cancels out) and both median
+ * CPU times per call.
+ */
 async function compare(a, b, concurrency) {
   await rate(a, concurrency)
   await rate(b, concurrency)
   const as = []
   const bs = []
   for (let i = 0; i < ROUNDS; i++) {
-    as.push(await rate(a, concurrency))
-    bs.push(await rate(b, concurrency))
+    if (i % 2 === 0) {
+      as.push(await rate(a, concurrency))
+      bs.push(await rate(b, concurrency))
+    } else {
+      bs.push(await rate(b, concurrency))
+      as.push(await rate(a, concurrency))
+    }
   }
-  const median = (xs) => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]
-  return [median(as), median(bs)]
+  return {
+    a: median(as.map((t) => t.perSecond)),
+    b: median(bs.map((t) => t.perSecond)),
+    ratios: bs.map((t, i) => t.perSecond / as[i].perSecond),
+    ratio: median(bs.map((t, i) => t.perSecond / as[i].perSecond)),
+    cpuA: median(as.map((t) => t.cpuUs)),
+    cpuB: median(bs.map((t) => t.cpuUs)),
+  }
 }
 
 try {
@@ -122,7 +142,7 @@ try {
   const pair = createReplicaSet({ ...options, nodes: [primary, replica1] })
   await pair.refresh()
   const cheap = (p) => p.query('SELECT 1')
-  const [direct, routed] = await compare(
+  const overhead = await compare(
     () => cheap(replica1),
     () => pair.read(cheap),
     32,
@@ -134,21 +154,25 @@ try {
   const spread = createReplicaSet({ ...options, nodes: [primary, replica1, replica2] })
   const alone = createReplicaSet({ ...options, nodes: [primary] })
   await Promise.all([spread.refresh(), alone.refresh()])
-  const [two, one] = await compare(
-    () => spread.read(heavy),
+  const scaling = await compare(
     () => alone.read(heavy),
+    () => spread.read(heavy),
     20,
   )
   spread.close()
   alone.close()
 
   const f = (n) => Math.round(n).toLocaleString('en-US')
-  console.log(`node ${process.version}, ${ROUNDS} rounds of ${SECONDS} s, medians`)
+  const x = (ratios, digits) => ratios.map((r) => r.toFixed(digits)).join(', ')
+  console.log(`node ${process.version}, ${ROUNDS} alternating trials of ${SECONDS} s, medians`)
   console.log(
-    `SELECT 1, 32 in flight, one pool: pool.query ${f(direct)}/s, db.read ${f(routed)}/s (${(routed / direct).toFixed(3)}x)`,
+    `SELECT 1, 32 in flight, one pool: pool.query ${f(overhead.a)}/s, db.read ${f(overhead.b)}/s; median ratio ${overhead.ratio.toFixed(3)}x (trials ${x(overhead.ratios, 3)})`,
   )
   console.log(
-    `generate_series(1, 200000), 20 in flight: two replicas ${f(two)}/s, primary only ${f(one)}/s (${(two / one).toFixed(2)}x)`,
+    `  this process's CPU per call: pool.query ${overhead.cpuA.toFixed(2)} us, db.read ${overhead.cpuB.toFixed(2)} us`,
+  )
+  console.log(
+    `generate_series(1, 200000), 20 in flight: primary only ${f(scaling.a)}/s, two replicas ${f(scaling.b)}/s; median ratio ${scaling.ratio.toFixed(2)}x (trials ${x(scaling.ratios, 2)})`,
   )
 } finally {
   await close()
