@@ -14,13 +14,16 @@ process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL')
 })
 
-function get(port, agent) {
+function get(port, agent, onSocket) {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path: '/work', agent }, (res) => {
       res.resume()
-      res.on('end', () => resolve(res.statusCode))
+      res.on('end', () =>
+        resolve({ status: res.statusCode, close: res.headers.connection === 'close' }),
+      )
       res.on('error', (err) => reject(Object.assign(err, { reused: req.reusedSocket })))
     })
+    req.on('socket', onSocket)
     req.on('error', (err) => reject(Object.assign(err, { reused: req.reusedSocket })))
     req.end()
   })
@@ -39,8 +42,11 @@ export async function withBusyCore(fn) {
 }
 
 /**
- * One SIGTERM trial of `contender` (see server.mjs) under churn. Resolves with counts and the
- * first few lost requests as `code reused|fresh`.
+ * One SIGTERM trial of `contender` (see server.mjs) under churn. Resolves with counts, the first
+ * few lost requests as `code reused|fresh +ms after the SIGTERM`, and how the clients moved:
+ * `closeAnswers` (answers after the SIGTERM that said `Connection: close`), `movedMs` (from the
+ * SIGTERM until every connection open at the SIGTERM was closed, undefined if one never was) and
+ * `refusedFromMs` (the first ECONNREFUSED, about when the listener closed).
  */
 export async function churnTrial(
   contender,
@@ -65,13 +71,22 @@ export async function churnTrial(
     })
   })
   const agent = new Agent({ keepAlive: true, maxSockets: clients })
-  const counts = { ok: 0, lost: 0, refused: 0, examples: [] }
+  const counts = { ok: 0, lost: 0, refused: 0, closeAnswers: 0, examples: [] }
   let stop = false
   let signalledAt = Infinity
+  let refusedAt = Infinity
+  // The client's open connections; those open at the SIGTERM are the ones a drain must move.
+  const open = new Set()
+  const onSocket = (socket) => {
+    if (open.has(socket) || socket.destroyed) return
+    open.add(socket)
+    socket.once('close', () => open.delete(socket))
+  }
   const loop = async () => {
     while (!stop) {
       try {
-        const status = await get(port, agent)
+        const { status, close } = await get(port, agent, onSocket)
+        if (close && performance.now() > signalledAt) counts.closeAnswers += 1
         if (status >= 200 && status < 300) counts.ok += 1
         else {
           counts.lost += 1
@@ -80,6 +95,7 @@ export async function churnTrial(
       } catch (err) {
         if (err.code === 'ECONNREFUSED') {
           counts.refused += 1
+          refusedAt = Math.min(refusedAt, performance.now())
           return
         }
         counts.lost += 1
@@ -95,6 +111,9 @@ export async function churnTrial(
   await sleep(loadMs)
   signalledAt = performance.now()
   child.kill('SIGTERM')
+  const moved = Promise.all(
+    [...open].map((socket) => new Promise((resolve) => socket.once('close', resolve))),
+  ).then(() => performance.now() - signalledAt)
   const gaveUp = await Promise.race([
     Promise.all(loops).then(() => false),
     sleep(giveUpMs).then(() => true),
@@ -105,8 +124,12 @@ export async function churnTrial(
   const exit = await Promise.race([exited, sleep(5000).then(() => undefined)])
   if (exit === undefined) child.kill('SIGKILL')
   await Promise.all(loops)
+  // Closed by then, one way or the other (agent.destroy() at the latest).
+  const movedMs = gaveUp ? undefined : await moved
   return {
     ...counts,
+    movedMs,
+    refusedFromMs: refusedAt - signalledAt,
     gaveUp,
     exitCode: exit?.code,
     exitMs: exit === undefined ? undefined : exit.at - signalledAt,

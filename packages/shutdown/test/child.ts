@@ -37,7 +37,7 @@ export interface Child {
   waitFor(match: (event: ChildEvent) => boolean): Promise<ChildEvent>
 }
 
-export type Framework = 'express' | 'fastify'
+export type Framework = 'http' | 'express' | 'fastify'
 
 /**
  * Spawns `fixture` (test/fixtures/server.mjs unless named) for `framework`, waits until it
