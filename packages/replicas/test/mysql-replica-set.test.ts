@@ -4,7 +4,11 @@ import type { Pool, RowDataPacket } from 'mysql2/promise'
 import { createReplicaSet, type ReplicaSet } from '../src/index.js'
 import { needBinary } from '../../../test/support/binaries.js'
 import { nextChange } from './support/next-change.js'
-import { startMariadbCluster, type MariadbCluster } from './support/mariadb-cluster.js'
+import {
+  startMariadbCluster,
+  type MariadbCluster,
+  type MariadbServer,
+} from './support/mariadb-cluster.js'
 
 const mariadbReady = needBinary('mariadbd')
 
@@ -229,3 +233,81 @@ describe.runIf(mariadbReady)(
     }, 30_000)
   },
 )
+
+describe.runIf(mariadbReady)('a planned MariaDB switchover under a steady writer', () => {
+  let cluster: MariadbCluster
+  beforeAll(async () => {
+    cluster = await startMariadbCluster(1)
+    await cluster.primary.admin.query('CREATE TABLE items (id int AUTO_INCREMENT PRIMARY KEY)')
+    await cluster.caughtUp()
+  }, 60_000)
+  afterAll(() => cluster?.close())
+
+  it('drops the demoted primary, refuses at most one write, and writes on the promoted replica within two intervals', async () => {
+    const [oldPrimary, replica] = cluster.servers as [MariadbServer, MariadbServer]
+    const db = createReplicaSet({
+      kind: 'mysql',
+      nodes: [
+        { name: 'a', pool: oldPrimary.pool({ connectionLimit: 4 }) },
+        { name: 'b', pool: replica.pool({ connectionLimit: 4 }) },
+      ],
+      intervalMs: 200,
+      logger: false,
+    })
+    onTestFinished(() => db.close())
+    await db.refresh()
+    const outcomes: { port: number | string; round: number }[] = []
+    let writing = true
+    const writer = (async () => {
+      while (writing) {
+        const port = await db
+          .write(async (pool) => {
+            await pool.query('INSERT INTO items () VALUES ()')
+            return portOf(pool)
+          })
+          .catch((error: { code?: string }) => error.code ?? 'error')
+        outcomes.push({ port, round: db.rounds })
+        await sleep(5)
+      }
+    })()
+    onTestFinished(async () => {
+      writing = false
+      await writer
+    })
+    while (outcomes.length < 5) await sleep(10)
+
+    const noPrimary = nextChange(db, (c) => c.type === 'primary' && c.to === null)
+    await oldPrimary.admin.query('SET GLOBAL read_only = 1')
+    expect(await noPrimary).toMatchObject({ from: 'a', to: null })
+
+    await replica.catchUp(oldPrimary)
+    const promotedSeen = nextChange(db, (c) => c.type === 'primary' && c.to === 'b')
+    await replica.promote()
+    const roundsAtPromotion = db.rounds
+    expect((await promotedSeen).round - roundsAtPromotion).toBeLessThanOrEqual(1)
+    const demotedFollows = nextChange(
+      db,
+      (c) => c.type === 'node' && c.node === 'a' && c.role === 'replica' && c.state === 'serving',
+    )
+    await oldPrimary.follow(replica)
+    await demotedFollows
+
+    const before = outcomes.length
+    while (outcomes.slice(before).filter((o) => o.port === replica.port).length < 5) {
+      await sleep(10)
+    }
+    const after = outcomes.slice(before)
+    const firstOk = after.find((o) => o.port === replica.port)!
+    expect(firstOk.round - roundsAtPromotion).toBeLessThanOrEqual(2)
+    // Every write after the promotion was seen landed on the new primary, and none was refused.
+    expect(after.every((o) => o.port === replica.port)).toBe(true)
+    // One sequential writer: at most the write in flight at the demotion was refused, since the
+    // node leaves the primary seat on its first refusal.
+    const refused = outcomes.filter((o) => o.port === 'ER_OPTION_PREVENTS_STATEMENT')
+    expect(refused.length).toBeLessThanOrEqual(1)
+    expect(db.snapshot().map(({ name, role, state }) => ({ name, role, state }))).toEqual([
+      { name: 'a', role: 'replica', state: 'serving' },
+      { name: 'b', role: 'primary', state: 'serving' },
+    ])
+  })
+})

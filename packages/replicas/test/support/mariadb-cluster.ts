@@ -29,6 +29,10 @@ export interface MariadbServer {
    * (what an operator or an orchestrator such as MaxScale does).
    */
   promote(): Promise<void>
+  /** Makes this server a read-only GTID replica of `source` (`MASTER_USE_GTID = slave_pos`). */
+  follow(source: MariadbServer): Promise<void>
+  /** Resolves once this server has applied everything `source` has written so far. */
+  catchUp(source: MariadbServer): Promise<void>
 }
 
 /** A primary and its GTID replicas, each a mariadbd on a spare port, in one temporary directory. */
@@ -72,7 +76,7 @@ const scratch = (): string => (existsSync('/dev/shm') ? '/dev/shm' : tmpdir())
  * directory, port and socket under one temporary directory. One `mariadb-install-db` makes a
  * template the servers copy; root has no password. Every server writes a binary log with its
  * own `--server-id` and logs what it replicates (`--log-slave-updates`), so a promoted replica
- * can serve the others; replicas start `--read-only`. mariadbd runs as the current user
+ * can serve the others; `follow()` makes a replica read-only. mariadbd runs as the current user
  * (`--user=root` when that is root, which mariadbd otherwise refuses). Resolves once every
  * replica has applied the primary's `app` user.
  */
@@ -119,7 +123,6 @@ export async function startMariadbCluster(replicas = 1): Promise<MariadbCluster>
           '--relay-log=relay',
           '--log-slave-updates',
           '--gtid-strict-mode=1',
-          ...(serverId === 1 ? [] : ['--read-only']),
           ...SETTINGS,
         ],
         { stdio: 'ignore' },
@@ -143,6 +146,25 @@ export async function startMariadbCluster(replicas = 1): Promise<MariadbCluster>
           await admin.query('RESET SLAVE ALL')
           await admin.query('SET GLOBAL read_only = 0')
         },
+        follow: async (source) => {
+          await admin.query('SET GLOBAL read_only = 1')
+          await admin.query('STOP SLAVE')
+          await admin.query(
+            `CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ${source.port}, MASTER_USER = 'root', MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1`,
+          )
+          await admin.query('START SLAVE')
+        },
+        catchUp: async (source) => {
+          const [[position]] = await source.admin.query<mysql.RowDataPacket[]>(
+            'SELECT @@gtid_binlog_pos AS pos',
+          )
+          const [[waited]] = await admin.query<mysql.RowDataPacket[]>(
+            'SELECT MASTER_GTID_WAIT(?, 20) AS waited',
+            [position?.pos],
+          )
+          if (waited?.waited !== 0)
+            throw new Error(`${name} did not apply ${position?.pos} in 20 s`)
+        },
       }
     }
     const names = ['primary', ...Array.from({ length: replicas }, (_, i) => `replica${i + 1}`)]
@@ -154,28 +176,12 @@ export async function startMariadbCluster(replicas = 1): Promise<MariadbCluster>
       "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP ON test.* TO 'app'@'127.0.0.1'",
     )
     await primary.admin.query("GRANT SLAVE MONITOR ON *.* TO 'app'@'127.0.0.1'")
-    await Promise.all(
-      standbys.map(async ({ admin }) => {
-        await admin.query(
-          `CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = ${primary.port}, MASTER_USER = 'root', MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1`,
-        )
-        await admin.query('START SLAVE')
-      }),
-    )
+    await Promise.all(standbys.map((standby) => standby.follow(primary)))
     const caughtUp = async (): Promise<void> => {
-      const [[position]] = await primary.admin.query<mysql.RowDataPacket[]>(
-        'SELECT @@gtid_binlog_pos AS pos',
-      )
       await Promise.all(
-        standbys.map(async ({ name, admin }) => {
-          const [[status]] = await admin.query<mysql.RowDataPacket[]>('SHOW REPLICA STATUS')
-          if (status?.Slave_SQL_Running !== 'Yes') return
-          const [[waited]] = await admin.query<mysql.RowDataPacket[]>(
-            'SELECT MASTER_GTID_WAIT(?, 20) AS waited',
-            [position?.pos],
-          )
-          if (waited?.waited !== 0)
-            throw new Error(`${name} did not apply ${position?.pos} in 20 s`)
+        standbys.map(async (standby) => {
+          const [[status]] = await standby.admin.query<mysql.RowDataPacket[]>('SHOW REPLICA STATUS')
+          if (status?.Slave_SQL_Running === 'Yes') await standby.catchUp(primary)
         }),
       )
     }
