@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { monotonicMs } from '@uptimekit/internal'
 import type { Dispatcher } from 'undici'
+import type { InFlightNode } from './in-flight.js'
 import type { PermitLike } from './options.js'
 import { headerOf, withDefaultHeader } from './request-headers.js'
 import type { RetryBudget } from './retry-budget.js'
@@ -74,8 +75,12 @@ class ExchangeController implements Controller {
  * retries on another upstream when that is safe. It is the handler undici calls for every
  * attempt; the caller's handler sees one request.
  */
-export class Exchange implements Handler {
+export class Exchange implements Handler, InFlightNode {
   readonly options: Dispatcher.DispatchOptions
+  /** When the attempt in flight was sent; the exchange is a node of its upstream's in-flight list. */
+  startMs = 0
+  prevInFlight: InFlightNode | undefined = undefined
+  nextInFlight: InFlightNode | undefined = undefined
   /** Breaker permit of the upstream chosen last, set by `ExchangeCore.choose`. */
   permit: PermitLike | undefined = undefined
   private readonly core: ExchangeCore
@@ -87,7 +92,6 @@ export class Exchange implements Handler {
   private nextPermit: PermitLike | undefined = undefined
   private tried: Upstream[] | undefined = undefined
   private retriesLeft: number
-  private startMs = 0
   private written = false
   private sampled = false
   private status = 0
@@ -150,9 +154,9 @@ export class Exchange implements Handler {
     this.sampled = false
     this.status = 0
     this.controller.attempt = undefined
-    upstream.active++
     upstream.picks++
     this.startMs = monotonicMs()
+    upstream.inFlight.add(this)
     const headers =
       upstream.hostHeader === undefined
         ? this.options.headers
@@ -205,9 +209,9 @@ export class Exchange implements Handler {
   private finish(outcome: Outcome, error: unknown): void {
     const upstream = this.upstream!
     const now = monotonicMs()
-    upstream.active--
+    upstream.inFlight.remove(this)
     if (outcome === 'failure' && !this.sampled) {
-      upstream.ewma.observe(Math.max(now - this.startMs, this.core.failurePenaltyMs), now)
+      upstream.ewma.observe(Math.max(now - this.startMs, this.core.failurePenaltyMs), now, true)
     }
     this.core.settle(upstream, outcome, error, now)
     const permit = this.attemptPermit
@@ -258,9 +262,11 @@ export class Exchange implements Handler {
     this.status = statusCode
     this.sampled = true
     // A fast 5xx must not look like a fast upstream.
+    const failed = statusCode >= 500
     this.upstream!.ewma.observe(
-      statusCode >= 500 ? Math.max(elapsed, this.core.failurePenaltyMs) : elapsed,
+      failed ? Math.max(elapsed, this.core.failurePenaltyMs) : elapsed,
       now,
+      failed,
     )
     if (this.core.retryStatuses.has(statusCode) && this.mayRetry(true)) {
       // Read the body to its end, so the connection stays open, then retry.

@@ -1,10 +1,15 @@
 /**
- * Peak EWMA of response times (Finagle's and Linkerd's): a sample above the average replaces
- * it at once, so a latency spike is seen on the next pick; lower samples pull it down with a
- * weight that depends on the time since the last one. Reading decays the value toward 0, so an
- * upstream that gets no traffic is tried again after a while instead of being avoided forever.
+ * An upstream's average response time: an EWMA weighted by time (Finagle's and Linkerd's decay),
+ * where a failure above the average replaces it at once (their peak), so a failing upstream is
+ * expensive from its first failure. A success is averaged with weight `1 - exp(-gap / decayMs)`,
+ * the gap being the time since the previous sample: a sample after a quiet spell counts almost
+ * fully, one among many counts little. Successes get no peak because a stall of the client's own
+ * event loop inflates every answer read after it, on every upstream at once; a peak would then
+ * make the fast upstreams look as slow as the slow one for several `decayMs`. Reading decays the
+ * value toward 0, so an upstream that gets no traffic is tried again after a while instead of
+ * being avoided forever.
  */
-export class PeakEwma {
+export class ResponseEwma {
   private value = 0
   private stampMs = 0
   /** Whether any sample was recorded yet. */
@@ -16,9 +21,9 @@ export class PeakEwma {
     this.decayMs = decayMs
   }
 
-  /** Adds one response time, in milliseconds, measured at `nowMs`. */
-  observe(sampleMs: number, nowMs: number): void {
-    if (sampleMs >= this.value) {
+  /** Adds one response time, in milliseconds, measured at `nowMs`; `failed` for a failure. */
+  observe(sampleMs: number, nowMs: number, failed: boolean): void {
+    if (!this.measured || (failed && sampleMs >= this.value)) {
       this.value = sampleMs
     } else {
       const w = Math.exp(-(nowMs - this.stampMs) / this.decayMs)

@@ -107,6 +107,36 @@ function rendezvous(list: readonly Upstream[], key: string, factor: number): Ups
   return best ?? any
 }
 
+/**
+ * Finagle's and Linkerd's cost: expected response time x (requests in flight + 1), so an upstream
+ * is charged for the queue it already has. The response time is the EWMA, or the age of the
+ * oldest request still in flight once that is past `failurePenaltyMs`: such a request already
+ * costs what a failure does, and a stalled upstream that answers nothing would otherwise keep
+ * its low average while its queue grows. Younger requests do not count by age: a stall of the
+ * client's own event loop ages every upstream's requests at once, and would make the fast
+ * upstreams look as slow as an idle slow one.
+ */
+function responseCost(
+  u: Upstream,
+  nowMs: number,
+  failurePenaltyMs: number,
+  slowStartMs: number,
+): number {
+  const inFlight = u.inFlight
+  let cost: number
+  if (u.ewma.measured) {
+    const age = inFlight.oldestAgeMs(nowMs)
+    const ms = age >= failurePenaltyMs ? Math.max(age, u.ewma.read(nowMs)) : u.ewma.read(nowMs)
+    cost = (ms + FLOOR_MS) * (inFlight.count + 1)
+  } else {
+    // Finagle's rule for an upstream not measured yet: free while idle, then as expensive as a
+    // failure, so it takes one request at a time until the first answer says how fast it is (a
+    // new slow upstream would otherwise take a burst).
+    cost = inFlight.count === 0 ? 0 : failurePenaltyMs * inFlight.count
+  }
+  return cost / weightOf(u, nowMs, slowStartMs)
+}
+
 /** The picker for a strategy. Each balancer has its own (round-robin positions are per balancer). */
 export function createPicker(strategy: Strategy, settings: PickerSettings): Picker {
   const { scan, slowStartMs, hashLoadFactor, failurePenaltyMs } = settings
@@ -148,19 +178,7 @@ export function createPicker(strategy: Strategy, settings: PickerSettings): Pick
         leastBy(list, (u) => (u.active + 1) / weightOf(u, nowMs, slowStartMs), scan)
     case 'least-response-time':
       return (list, _request, nowMs) =>
-        leastBy(
-          list,
-          (u) =>
-            // Finagle's rule for an upstream not measured yet: free while idle, then as
-            // expensive as a failure, so it takes one request at a time until the first answer
-            // says how fast it is (a new slow upstream would otherwise take a burst).
-            (u.ewma.measured
-              ? (u.ewma.read(nowMs) + FLOOR_MS) * (u.active + 1)
-              : u.active === 0
-                ? 0
-                : failurePenaltyMs * u.active) / weightOf(u, nowMs, slowStartMs),
-          scan,
-        )
+        leastBy(list, (u) => responseCost(u, nowMs, failurePenaltyMs, slowStartMs), scan)
     case 'ip-hash':
     case 'consistent-hash':
       return (list, request, nowMs) => {

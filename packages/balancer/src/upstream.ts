@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici'
 import type { PermitSource } from './options.js'
-import { PeakEwma } from './peak-ewma.js'
+import { InFlight } from './in-flight.js'
+import { ResponseEwma } from './response-ewma.js'
 
 /** Why an upstream gets no traffic: nginx's passive rule, an ejection, or failed active checks. */
 export type DownReason = 'passive' | 'ejected' | 'active'
@@ -37,9 +38,9 @@ export class Upstream {
   breaker: PermitSource | undefined
   readonly pool: Dispatcher
   readonly hostHeader: string | undefined
-  readonly ewma: PeakEwma
-  /** Requests in flight. */
-  active = 0
+  readonly ewma: ResponseEwma
+  /** Requests in flight, oldest first. */
+  readonly inFlight: InFlight = new InFlight()
   /** Requests sent, retries included. */
   picks = 0
   /** Attempts that failed (a 5xx, a reset, a timeout). */
@@ -77,9 +78,14 @@ export class Upstream {
     this.breaker = parts.breaker
     this.pool = parts.pool
     this.hostHeader = parts.hostHeader
-    this.ewma = new PeakEwma(parts.decayMs)
+    this.ewma = new ResponseEwma(parts.decayMs)
     this.upSinceMs = parts.upSinceMs
     this.seed = hashString(parts.url)
+  }
+
+  /** Requests in flight. */
+  get active(): number {
+    return this.inFlight.count
   }
 
   /** Why the upstream is out at `nowMs`, or undefined when it may take requests. */
