@@ -1,5 +1,6 @@
 import { errorText, monotonicMs, type Logger } from '@uptimekit/internal'
 import { SessionUnavailableError } from './errors.js'
+import { keySlot } from './key-slot.js'
 import type {
   ProbeConnection,
   ProbeConnectionOptions,
@@ -26,20 +27,32 @@ const PROBE_CONNECTION: ProbeConnectionOptions = Object.freeze({
 /** Pause between two recovery probes while Redis is known to be down, in milliseconds. */
 export const PROBE_INTERVAL_MS = 250
 
+/** A Redis (a cluster master) known to be down: the key its probe asks about, and whether it is asking. */
+interface Outage {
+  readonly probeKey: string
+  probing: boolean
+}
+
 /**
  * Runs store commands under a deadline and remembers outages. While Redis is known to be down,
  * requests fail at once (no command queued, so memory stays flat whatever the request rate and
  * however long the outage) and a background probe, one at a time every {@link PROBE_INTERVAL_MS},
  * finds out when it is back, so the first request after the recovery already succeeds.
+ *
+ * On a cluster the outage is remembered per master (the one the key's slot maps to): a master that
+ * dies fails its own keys at once, while the other masters keep serving theirs. One memory for the
+ * whole cluster would be cleared by every success on a healthy master, so each request on the dead
+ * master's slots would wait out its full deadline again, leaving a command behind that ioredis
+ * keeps redirecting for seconds.
  */
 export class Availability {
   readonly #client: SessionRedisClient
   readonly #timeoutMs: number
   readonly #logger: Logger
+  // Outages by master address on a cluster; one entry under '' on a single Redis.
+  readonly #outages = new Map<string, Outage>()
   #downSince: number | undefined
-  #probeKey = ''
   #timer: NodeJS.Timeout | undefined
-  #probing = false
   #pingUnanswered = false
   #closed = false
   #ready: Promise<void> | undefined
@@ -50,19 +63,34 @@ export class Availability {
     this.#logger = logger
   }
 
-  /** Whether the last command failed for an outage and no command or probe has succeeded since. */
+  /** Whether Redis (any master of a cluster) is in a known outage no probe has seen end yet. */
   get isDown(): boolean {
     return this.#downSince !== undefined
   }
 
   /**
-   * Runs `operation` (Redis commands only) once Redis can take it, within the deadline.
-   * @param key - the key it touches: on a cluster the recovery probe asks that key's node
-   * @throws SessionUnavailableError at once while Redis is known to be down, or when it is not
-   * ready in time or too slow. A reply error that is not an outage (WRONGTYPE) is rethrown.
+   * The moment a store operation starting now must be answered by: every command it runs shares
+   * this one deadline, so an operation of several commands still ends within `unavailableTimeoutMs`.
    */
-  async run<T>(key: string, operation: () => Promise<T>): Promise<T> {
-    if (this.#downSince !== undefined) {
+  deadline(): number {
+    return monotonicMs() + this.#timeoutMs
+  }
+
+  /**
+   * Runs `operation` (Redis commands only) once Redis can take it, by `endsAt`.
+   * @param key - the key it touches: on a cluster its slot's master is where an outage is
+   * remembered, and the recovery probe asks about that key
+   * @param endsAt - the operation's {@link deadline}; one of its own when not given
+   * @throws SessionUnavailableError at once while that Redis is known to be down, or when it is
+   * not ready in time or too slow. A reply error that is not an outage (WRONGTYPE) is rethrown.
+   */
+  async run<T>(
+    key: string,
+    operation: () => Promise<T>,
+    endsAt: number = this.deadline(),
+  ): Promise<T> {
+    const at = this.#masterOf(key)
+    if (this.#outages.has(at)) {
       throw new SessionUnavailableError('Redis is unavailable; answering without waiting')
     }
     // 'wait' is a lazyConnect client: its first command is what connects it.
@@ -70,12 +98,13 @@ export class Availability {
     try {
       const result = await this.#withDeadline(
         connected ? operation() : this.#whenReady().then(operation),
+        endsAt,
       )
-      this.#up()
+      this.#up(at)
       return result
     } catch (err) {
       if (!isOutage(err)) throw err
-      this.#down(err, key)
+      this.#down(err, at, key)
       throw new SessionUnavailableError('Redis is unavailable', { cause: err })
     }
   }
@@ -87,14 +116,20 @@ export class Availability {
     this.#timer = undefined
   }
 
-  async #withDeadline<T>(work: Promise<T>): Promise<T> {
+  /** Where an outage of `key` is remembered: its slot's master on a cluster, '' otherwise. */
+  #masterOf(key: string): string {
+    if (this.#client.isCluster !== true) return ''
+    return this.#client.slots?.[keySlot(key)]?.[0] ?? ''
+  }
+
+  async #withDeadline<T>(work: Promise<T>, endsAt: number): Promise<T> {
     // The deadline may win; the late outcome of `work` must not become an unhandled rejection.
     work.catch(() => undefined)
     let timer: NodeJS.Timeout | undefined
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new Error(`no answer from Redis within ${this.#timeoutMs} ms`)),
-        this.#timeoutMs,
+        Math.max(0, endsAt - monotonicMs()),
       )
       timer.unref()
     })
@@ -106,10 +141,14 @@ export class Availability {
   }
 
   #probe(): void {
+    for (const [at, outage] of this.#outages) this.#probeOne(at, outage)
+  }
+
+  #probeOne(at: string, outage: Outage): void {
     const status = this.#client.status
     // A client that is reconnecting answers nothing yet; asking would only queue or fail.
-    if (this.#probing || (status !== 'ready' && status !== 'wait')) return
-    this.#probing = true
+    if (outage.probing || (status !== 'ready' && status !== 'wait')) return
+    outage.probing = true
     // Once a PING on the client's connection went unanswered, that connection may be hung, and
     // each further PING would queue behind it for as long as the outage lasts: ask on a
     // short-lived connection of its own instead, until Redis answers. A cluster is asked about
@@ -126,13 +165,13 @@ export class Availability {
       extra !== undefined
         ? extra.ping()
         : this.#client.isCluster === true
-          ? this.#client.pttl(this.#probeKey)
+          ? this.#client.pttl(outage.probeKey)
           : this.#client.ping()
-    this.#withDeadline(asked)
+    this.#withDeadline(asked, this.deadline())
       .then(
         () => {
           this.#pingUnanswered = false
-          this.#up()
+          this.#up(at)
         },
         () => {
           this.#pingUnanswered = true
@@ -140,7 +179,7 @@ export class Availability {
       )
       .finally(() => {
         extra?.disconnect()
-        this.#probing = false
+        outage.probing = false
       })
   }
 
@@ -162,10 +201,11 @@ export class Availability {
     return this.#ready
   }
 
-  #down(err: unknown, key: string): void {
+  #down(err: unknown, at: string, key: string): void {
+    if (this.#outages.has(at)) return
+    this.#outages.set(at, { probeKey: key, probing: false })
     if (this.#downSince !== undefined) return
     this.#downSince = monotonicMs()
-    this.#probeKey = key
     this.#logger.warn(
       { err: { message: errorText(err) } },
       'session store unavailable: session requests get 503 until Redis answers again',
@@ -175,7 +215,9 @@ export class Availability {
     this.#timer.unref()
   }
 
-  #up(): void {
+  #up(at: string): void {
+    // A success on a master that was not down (another master of the cluster) ends nothing.
+    if (!this.#outages.delete(at) || this.#outages.size > 0) return
     if (this.#downSince === undefined) return
     const downtimeMs = Math.round(monotonicMs() - this.#downSince)
     this.#downSince = undefined

@@ -35,6 +35,8 @@ export interface SessionRedisClient extends ScanNode {
   readonly status: string
   /** `true` on an ioredis `Cluster`. */
   readonly isCluster?: boolean
+  /** A cluster's slot map: each slot's master address (`host:port`) first. */
+  readonly slots?: readonly (readonly string[] | undefined)[]
   ping(): Promise<string>
   set(key: string, value: string, mode: 'PX', milliseconds: number): Promise<unknown>
   pttl(key: string): Promise<number>

@@ -85,14 +85,21 @@ export class RedisSessionStore {
     this.#loaded.set(session, snapshot(session))
   }
 
-  /** Loads a session, refreshing its TTL when due; `null` when absent, expired or corrupt. */
+  /**
+   * Loads a session, refreshing its TTL when due; `null` when absent, expired or corrupt. Each
+   * operation (load, save, remove) is answered within `unavailableTimeoutMs` however many
+   * commands it sends.
+   */
   async load(sid: string): Promise<StoredSession | null> {
     const key = this.#options.prefix + sid
+    const endsAt = this.#availability.deadline()
     let raw: string | null
     let pttl: number
     try {
-      ;[raw, pttl] = await this.#availability.run(key, () =>
-        Promise.all([this.#redis.get(key), this.#redis.pttl(key)]),
+      ;[raw, pttl] = await this.#availability.run(
+        key,
+        () => Promise.all([this.#redis.get(key), this.#redis.pttl(key)]),
+        endsAt,
       )
     } catch (err) {
       if (!isWrongType(err)) throw err
@@ -110,11 +117,11 @@ export class RedisSessionStore {
     let remainingMs = pttl
     const nextMs = this.#ttlFor(session)
     if (nextMs <= 0) {
-      await this.#availability.run(key, () => this.#redis.del(key))
+      await this.#availability.run(key, () => this.#redis.del(key), endsAt)
       return null
     }
     if (pttl > 0 && nextMs - pttl >= this.#options.touchIntervalSeconds * 1000) {
-      await this.#availability.run(key, () => this.#redis.pexpire(key, nextMs))
+      await this.#availability.run(key, () => this.#redis.pexpire(key, nextMs), endsAt)
       remainingMs = nextMs
     }
     // The stored `expires` dates from the last SET; the key's TTL is the truth, and
@@ -129,6 +136,7 @@ export class RedisSessionStore {
    */
   async save(sid: string, session: object): Promise<void> {
     const key = this.#options.prefix + sid
+    const endsAt = this.#availability.deadline()
     const source = session as Record<string, unknown>
     const cookie = cleanCookie(source.cookie)
     const base = this.#loaded.get(session)
@@ -138,28 +146,35 @@ export class RedisSessionStore {
         data[META_KEY] = { createdAt: createdAt(source) ?? Date.now() }
       }
       const ttlMs = this.#ttlFor(data)
-      await this.#availability.run(key, async () => {
-        if (ttlMs <= 0) await this.#redis.del(key)
-        else await this.#redis.set(key, JSON.stringify(data), 'PX', ttlMs)
-      })
+      await this.#availability.run(
+        key,
+        async () => {
+          if (ttlMs <= 0) await this.#redis.del(key)
+          else await this.#redis.set(key, JSON.stringify(data), 'PX', ttlMs)
+        },
+        endsAt,
+      )
       return
     }
     const changes = changedKeys(base, source)
     for (let attempt = 1; ; attempt++) {
-      const raw = await this.#availability.run(key, () => this.#redis.get(key))
+      const raw = await this.#availability.run(key, () => this.#redis.get(key), endsAt)
       if (raw === null) return
       const read = readStoredSession(raw)
       const merged = mergeChanges(read.session ?? { cookie }, changes, cookie)
       const ttlMs = this.#ttlFor(merged)
       if (ttlMs <= 0) {
-        await this.#availability.run(key, () => this.#redis.del(key))
+        await this.#availability.run(key, () => this.#redis.del(key), endsAt)
         return
       }
       const value = JSON.stringify(merged)
-      const done = await this.#availability.run(key, () =>
-        attempt < MAX_MERGE_ATTEMPTS
-          ? this.#redis.eval(CAS_SCRIPT, 1, key, raw, value, ttlMs)
-          : this.#redis.set(key, value, 'PX', ttlMs),
+      const done = await this.#availability.run(
+        key,
+        () =>
+          attempt < MAX_MERGE_ATTEMPTS
+            ? this.#redis.eval(CAS_SCRIPT, 1, key, raw, value, ttlMs)
+            : this.#redis.set(key, value, 'PX', ttlMs),
+        endsAt,
       )
       if (done !== 0) {
         this.#loaded.set(session, snapshot(session))
